@@ -1,0 +1,33 @@
+# uqbench: uncertainty quantification in operator learning, the GenUQ benchmark study.
+# Run the full study with `snakemake --cores all` (the workflow profile profiles/default is
+# picked up automatically); see README.md.
+import os
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+# Jobs import the library from this checkout's src/ (also under --sdm conda and on Slurm,
+# where each job re-parses this file), so an editable install is not required.
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(
+        filter(None, [os.path.join(workflow.basedir, "src"), os.environ.get("PYTHONPATH")])
+    )
+)
+
+
+configfile: "config.yaml"
+
+
+# Once, at parse time: fills schema defaults and rejects unknown or out-of-range keys.
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+
+
+rule all:
+    input:
+        all_data_files(),
+    default_target: True

@@ -1,0 +1,180 @@
+"""Reading and writing every data file of the study (NetCDF4/HDF5 via xarray + h5netcdf).
+
+Files are plain NetCDF4: ``xarray.open_dataset(path, engine="h5netcdf")`` and ``h5py`` both
+read them. Dimensions are named, never positional:
+
+* data: ``input(case, x[, y])``, ``output(case, realization, <output dims>)`` where the output
+  dims are ``x[, y]`` for field problems and ``component`` for point-valued ones (porous).
+
+Every file carries provenance attributes (problem, split, seed, config hash, package version,
+git commit when known). Every write is atomic: the dataset is written to a temporary file in
+the target directory and renamed over the target, so a killed job never leaves a file that
+looks finished.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+import uqbench
+
+log = logging.getLogger(__name__)
+
+ENGINE = "h5netcdf"
+SPATIAL_DIMS = ("x", "y")
+OUTPUT_DIM_SETS = (("x",), ("x", "y"), ("component",))
+DATA_ATTRS = ("problem", "split", "seed", "config_hash", "uqbench_version")
+
+
+class DataFileError(ValueError):
+    """A data or prediction file is missing, unreadable or does not follow its contract."""
+
+    def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = str(path)
+
+
+def git_commit() -> str:
+    """Commit of the source tree the package runs from, or '' outside a git checkout."""
+    src = Path(uqbench.__file__).resolve().parent
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(src), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return out.stdout.strip()
+
+
+def provenance(**attrs: Any) -> dict[str, Any]:
+    """Provenance attributes: the given ones plus package version and git commit."""
+    out = {"uqbench_version": uqbench.__version__, "git_commit": git_commit()}
+    out.update(attrs)
+    return out
+
+
+def write_dataset(ds: xr.Dataset, path: str | os.PathLike[str]) -> Path:
+    """Write ``ds`` to ``path`` atomically (temporary file in the same folder, then rename).
+
+    Returns the final path. On any error the temporary file is removed and the target is
+    left as it was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        ds.to_netcdf(tmp, engine=ENGINE, invalid_netcdf=False)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    log.info("wrote %s (%.1f MB)", path, path.stat().st_size / 1e6)
+    return path
+
+
+def data_dataset(
+    inputs: np.ndarray,
+    outputs: np.ndarray,
+    input_dims: Sequence[str],
+    output_dims: Sequence[str],
+    coords: Mapping[str, np.ndarray],
+    attrs: Mapping[str, Any],
+) -> xr.Dataset:
+    """Assemble a data file's dataset.
+
+    Args:
+        inputs: (case, *input_dims), stored as float32.
+        outputs: (case, realization, *output_dims), stored as float32.
+        input_dims, output_dims: dimension names of the grid / output axes.
+        coords: coordinate values for those dims (e.g. ``x``, ``y``, ``component``).
+        attrs: provenance (problem, split, seed, config_hash, ...).
+    """
+    ds = xr.Dataset(
+        {
+            "input": (("case", *input_dims), np.asarray(inputs, dtype=np.float32)),
+            "output": (("case", "realization", *output_dims), np.asarray(outputs, np.float32)),
+        },
+        coords={k: np.asarray(v) for k, v in coords.items()},
+        attrs=provenance(**attrs),
+    )
+    _check_data(ds, "<in memory>")
+    return ds
+
+
+def _open(path: Path) -> xr.Dataset:
+    if not path.exists():
+        raise DataFileError(path, "file does not exist")
+    try:
+        with xr.open_dataset(path, engine=ENGINE) as ds:
+            return ds.load()
+    except DataFileError:
+        raise
+    except Exception as err:  # h5py/h5netcdf raise OSError, ValueError, KeyError, ...
+        raise DataFileError(
+            path, f"not a readable NetCDF4/HDF5 file (truncated or corrupt?): {err}"
+        ) from err
+
+
+def _check_var(ds: xr.Dataset, path: Path | str, name: str, lead: tuple[str, ...]) -> None:
+    if name not in ds.data_vars:
+        raise DataFileError(path, f"missing variable {name!r} (has {sorted(ds.data_vars)})")
+    dims = ds[name].dims
+    rest = tuple(dims[len(lead) :])
+    if tuple(dims[: len(lead)]) != lead or not rest:
+        raise DataFileError(
+            path, f"variable {name!r} has dims {dims}; expected {lead} followed by grid dims"
+        )
+    if name != "input" and rest not in OUTPUT_DIM_SETS:
+        raise DataFileError(
+            path,
+            f"variable {name!r} has dims {dims}; trailing dims {rest} "
+            f"must be one of {OUTPUT_DIM_SETS}",
+        )
+    if name == "input" and not set(rest) <= set(SPATIAL_DIMS):
+        raise DataFileError(path, f"variable {name!r} has dims {dims}; grid dims must be x[, y]")
+    values = ds[name].values
+    if not np.issubdtype(values.dtype, np.floating):
+        raise DataFileError(path, f"variable {name!r} has dtype {values.dtype}; expected float")
+    if not np.all(np.isfinite(values)):
+        raise DataFileError(path, f"variable {name!r} contains NaN or inf")
+
+
+def _check_data(ds: xr.Dataset, path: Path | str) -> None:
+    _check_var(ds, path, "input", ("case",))
+    _check_var(ds, path, "output", ("case", "realization"))
+    if ds.sizes["case"] == 0 or ds.sizes["realization"] == 0:
+        raise DataFileError(path, f"empty data: {dict(ds.sizes)}")
+    missing = [a for a in DATA_ATTRS if a not in ds.attrs]
+    if missing:
+        raise DataFileError(path, f"missing provenance attribute(s) {missing}")
+
+
+def read_data(path: str | os.PathLike[str], problem: str | None = None) -> xr.Dataset:
+    """Read and check a data file; returns the dataset loaded into memory.
+
+    Raises:
+        DataFileError: naming the file and what is wrong (unreadable, missing variable,
+            wrong dims, non-finite values, missing provenance, other problem).
+    """
+    path = Path(path)
+    ds = _open(path)
+    _check_data(ds, path)
+    if problem is not None and ds.attrs["problem"] != problem:
+        raise DataFileError(path, f"holds problem {ds.attrs['problem']!r}, expected {problem!r}")
+    return ds

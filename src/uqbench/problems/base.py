@@ -1,0 +1,115 @@
+"""The problem interface: sample inputs, sample outputs of the stochastic operator, write data.
+
+A *realization* is one draw of the random operator (ELU amplitude and length, Poisson
+conductivity, porous-bar cell strengths). Train/val splits pair every input with its own
+operator draw (one realization per case). Test/ood splits apply the same R operator draws
+to every input (case × realization), so each case's R realizations are i.i.d. samples of
+the output distribution for that input — and expensive work, such as one factorisation per
+conductivity field, is shared across inputs.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import xarray as xr
+
+from uqbench import io
+from uqbench.seeding import stream
+from uqbench.settings import config_hash, from_mapping
+
+log = logging.getLogger(__name__)
+
+SPLITS: tuple[str, ...] = ("train", "val", "test", "ood")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Number of inputs per split and operator realizations for test/ood."""
+
+    train: int = 1000
+    val: int = 200
+    test: int = 100
+    ood: int = 100
+    realizations: int = 256
+
+    def __post_init__(self) -> None:
+        for name in ("train", "val", "test", "ood", "realizations"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"sizes.{name} must be >= 1, got {getattr(self, name)}")
+
+
+class Problem(ABC):
+    """One stochastic operator-learning problem.
+
+    Subclasses set ``name``, ``Settings`` (a frozen dataclass with a ``sizes: Sizes`` field),
+    ``input_dims`` and ``output_dims``, and implement the three abstract methods.
+    """
+
+    name: ClassVar[str]
+    Settings: ClassVar[type]
+    input_dims: tuple[str, ...]
+    output_dims: tuple[str, ...]
+
+    def __init__(self, settings: Any = None) -> None:
+        if not isinstance(settings, self.Settings):
+            settings = from_mapping(self.Settings, settings, where=f"data.{self.name}")
+        self.settings = settings
+
+    @abstractmethod
+    def coords(self) -> dict[str, np.ndarray]:
+        """Coordinate values of the input and output dims (e.g. ``x``, ``y``, ``component``)."""
+
+    @abstractmethod
+    def sample_inputs(self, n: int, rng: np.random.Generator, ood: bool) -> np.ndarray:
+        """``n`` inputs, shape (case, *input grid); ``ood`` draws the shifted distribution."""
+
+    @abstractmethod
+    def sample_outputs(
+        self, inputs: np.ndarray, n_realizations: int, rng: np.random.Generator, paired: bool
+    ) -> np.ndarray:
+        """Outputs of random operator draws, shape (case, realization, *output dims).
+
+        ``paired=True``: one independent draw per case (``n_realizations`` must be 1).
+        ``paired=False``: ``n_realizations`` draws, each applied to every input.
+        """
+
+    def generate(self, split: str, seed: int) -> xr.Dataset:
+        """The dataset of one split, with provenance attrs; deterministic in (settings, seed)."""
+        if split not in SPLITS:
+            raise ValueError(f"unknown split {split!r}; expected one of {SPLITS}")
+        sizes: Sizes = self.settings.sizes
+        n_cases = getattr(sizes, split)
+        paired = split in ("train", "val")
+        n_real = 1 if paired else sizes.realizations
+        start = time.perf_counter()
+        inputs = self.sample_inputs(
+            n_cases, stream(seed, self.name, split, "input"), split == "ood"
+        )
+        outputs = self.sample_outputs(
+            inputs, n_real, stream(seed, self.name, split, "operator"), paired
+        )
+        seconds = time.perf_counter() - start
+        log.info(
+            "%s/%s: %d cases x %d realizations in %.2f s",
+            self.name,
+            split,
+            n_cases,
+            n_real,
+            seconds,
+        )
+        attrs = {
+            "problem": self.name,
+            "split": split,
+            "seed": seed,
+            "config_hash": config_hash(self.name, self.settings, seed),
+            "wall_seconds": round(seconds, 3),
+        }
+        return io.data_dataset(
+            inputs, outputs, self.input_dims, self.output_dims, self.coords(), attrs
+        )

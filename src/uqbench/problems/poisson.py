@@ -1,0 +1,82 @@
+"""poisson: stochastic Poisson equation -div(κ grad u) = f on (0,1)^dim, u = 0 on the boundary.
+
+Input: the forcing f, a Gaussian random field on the n^dim interior nodes (squared-exponential,
+length 0.2, variance 1; OOD: length 0.05). Unobserved conductivity κ = exp(g), g a Gaussian
+random field on all (n+2)^dim nodes (length 0.1, variance 0.5), drawn per realization: it makes
+f ↦ u stochastic. Solved with the finite-difference solver of ``uqbench.pde.poisson``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from uqbench.pde import FieldSpec, sample_field, solve
+from uqbench.problems.base import Problem, Sizes
+
+
+@dataclass(frozen=True)
+class FieldSettings:
+    kernel: str = "squared_exponential"
+    length: float = 0.2
+    variance: float = 1.0
+
+    def spec(self, length: float | None = None) -> FieldSpec:
+        return FieldSpec(self.kernel, self.length if length is None else length, self.variance)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class PoissonSettings:
+    dim: int = 2
+    n: int = 32
+    forcing: FieldSettings = field(default_factory=FieldSettings)
+    ood_forcing_length: float = 0.05
+    log_conductivity: FieldSettings = field(
+        default_factory=lambda: FieldSettings(length=0.1, variance=0.5)
+    )
+    sizes: Sizes = field(default_factory=lambda: Sizes(train=2000))
+
+    def __post_init__(self) -> None:
+        if self.dim not in (1, 2):
+            raise ValueError(f"data.poisson.dim must be 1 or 2, got {self.dim}")
+        if self.n < 2:
+            raise ValueError(f"data.poisson.n must be >= 2, got {self.n}")
+
+
+class Poisson(Problem):
+    name = "poisson"
+    Settings = PoissonSettings
+
+    def __init__(self, settings: object = None) -> None:
+        super().__init__(settings)
+        dims = ("x", "y")[: self.settings.dim]
+        self.input_dims = dims
+        self.output_dims = dims
+
+    def _nodes(self) -> np.ndarray:
+        n = self.settings.n
+        return np.arange(n + 2) / (n + 1)  # x_i = i·h including the boundary nodes
+
+    def coords(self) -> dict[str, np.ndarray]:
+        inner = self._nodes()[1:-1]
+        return {d: inner for d in self.input_dims}
+
+    def sample_inputs(self, n: int, rng: np.random.Generator, ood: bool) -> np.ndarray:
+        s = self.settings
+        spec = s.forcing.spec(s.ood_forcing_length if ood else None)
+        inner = self._nodes()[1:-1]
+        return sample_field(spec, (inner,) * s.dim, n, rng)
+
+    def sample_outputs(
+        self, inputs: np.ndarray, n_realizations: int, rng: np.random.Generator, paired: bool
+    ) -> np.ndarray:
+        s = self.settings
+        n_draws = inputs.shape[0] if paired else n_realizations
+        g = sample_field(s.log_conductivity.spec(), (self._nodes(),) * s.dim, n_draws, rng)
+        kappa = np.exp(g)
+        if paired:  # (case, ...) with one conductivity each
+            return solve(kappa, inputs, dim=s.dim)[:, None]
+        # every draw applied to every input: one factorisation per draw, all inputs as RHS
+        u = solve(kappa[:, None], inputs[None], dim=s.dim)  # (realization, case, ...)
+        return np.swapaxes(u, 0, 1)

@@ -1,0 +1,126 @@
+"""porous: failure location of a porous bar under tension.
+
+A synthetic stand-in for the porous-steel data of paper 000 (not public). Input: a binary
+porosity image (1 = void) of ``width`` × ``length`` cells, dims (x, y) with x along the
+tensile axis (length cells) and y across it. Physics: -div(κ grad φ) = 0 with κ = 1 in metal
+and ``void_conductivity`` in voids, φ = 0 / 1 on the grips (x = 0 / x = 1) and insulated
+sides (boundary κ = 0, see ``uqbench.pde.poisson``); local stress s = |κ grad φ|. For each
+realization every cell draws a strength σ_c ~ Weibull(modulus) (i.i.d.); the bar fails at
+the cell maximising s / σ_c. Output: the failure point (x, y) ∈ [0, 1]², dim ``component``.
+
+Voids are discs with uniform random centres and radii (in cells), added until the image
+reaches a target porosity drawn uniformly per input (overshoot at most one void).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from uqbench.pde.poisson import flux_magnitude, solve
+from uqbench.problems.base import Problem, Sizes
+
+_CHUNK = 128  # cases per vectorised chunk (bounds the (case, void, x, y) mask memory)
+_VOIDS_PER_ROUND = 16
+_MAX_ROUNDS = 200
+
+
+@dataclass(frozen=True)
+class PorousSettings:
+    length: int = 64
+    width: int = 32
+    porosity: tuple[float, float] = (0.01, 0.05)
+    ood_porosity: tuple[float, float] = (0.08, 0.12)
+    void_radius: tuple[float, float] = (1.0, 3.0)
+    void_conductivity: float = 1e-3
+    weibull_modulus: float = 10.0
+    sizes: Sizes = field(default_factory=lambda: Sizes(train=4000))
+
+    def __post_init__(self) -> None:
+        for name in ("porosity", "ood_porosity", "void_radius"):
+            lo, hi = getattr(self, name)
+            if not 0 < lo <= hi:
+                raise ValueError(f"data.porous.{name} must be 0 < low <= high, got {(lo, hi)}")
+        if max(self.porosity[1], self.ood_porosity[1]) >= 0.5:
+            raise ValueError("data.porous porosity must stay below 0.5")
+
+
+class Porous(Problem):
+    name = "porous"
+    Settings = PorousSettings
+    input_dims = ("x", "y")
+    output_dims = ("component",)
+
+    def coords(self) -> dict[str, np.ndarray]:
+        s = self.settings
+        return {
+            "x": (np.arange(s.length) + 0.5) / s.length,
+            "y": (np.arange(s.width) + 0.5) / s.width,
+            "component": np.array(["x", "y"]),
+        }
+
+    def sample_inputs(self, n: int, rng: np.random.Generator, ood: bool) -> np.ndarray:
+        s = self.settings
+        lo, hi = s.ood_porosity if ood else s.porosity
+        target = rng.uniform(lo, hi, n)
+        xc = np.arange(s.length) + 0.5
+        yc = np.arange(s.width) + 0.5
+        images = np.zeros((n, s.length, s.width), dtype=bool)
+        done = np.zeros(n, dtype=bool)
+        for _ in range(_MAX_ROUNDS):  # rounds of voids for all cases at once
+            todo = np.flatnonzero(~done)
+            if todo.size == 0:
+                break
+            cx = rng.uniform(0, s.length, (n, _VOIDS_PER_ROUND))[todo]
+            cy = rng.uniform(0, s.width, (n, _VOIDS_PER_ROUND))[todo]
+            r = rng.uniform(*s.void_radius, (n, _VOIDS_PER_ROUND))[todo]
+            for c0 in range(0, todo.size, _CHUNK):
+                sl = slice(c0, c0 + _CHUNK)
+                idx = todo[sl]
+                disc = (xc[None, None, :, None] - cx[sl, :, None, None]) ** 2 + (
+                    yc[None, None, None, :] - cy[sl, :, None, None]
+                ) ** 2 <= r[sl, :, None, None] ** 2
+                cum = np.logical_or.accumulate(disc, axis=1) | images[idx, None]
+                por = cum.mean(axis=(2, 3))  # porosity after each added void
+                hit = por >= target[idx, None]
+                first = np.where(hit.any(1), hit.argmax(1), _VOIDS_PER_ROUND - 1)
+                images[idx] = cum[np.arange(idx.size), first]
+                done[idx] = hit.any(1)
+        else:
+            raise RuntimeError("porous: void placement did not reach the target porosity")
+        return images.astype(np.float32)
+
+    def stress(self, images: np.ndarray) -> np.ndarray:
+        """Local stress |κ grad φ| per cell (case, x, y) for porosity images (case, x, y)."""
+        s = self.settings
+        n = images.shape[0]
+        kappa = np.zeros((n, s.length + 2, s.width + 2))
+        kappa[:, 1:-1, 1:-1] = np.where(images > 0.5, s.void_conductivity, 1.0)
+        kappa[:, [0, -1], 1:-1] = 1.0  # grips; the y walls stay 0 = insulated
+        grips = np.zeros_like(kappa)
+        grips[:, -1, :] = 1.0  # φ = 1 on the far grip, 0 on the near one
+        f = np.zeros((n, s.length, s.width))
+        phi = solve(kappa, f, boundary=grips, dim=2, spacing=1.0 / s.length)
+        return flux_magnitude(kappa, phi, boundary=grips, spacing=1.0 / s.length)
+
+    def sample_outputs(
+        self, inputs: np.ndarray, n_realizations: int, rng: np.random.Generator, paired: bool
+    ) -> np.ndarray:
+        s = self.settings
+        n = inputs.shape[0]
+        log_s = np.log(np.maximum(self.stress(inputs), 1e-300)).reshape(n, -1)
+        n_draws = n if paired else n_realizations
+        log_sigma = np.log(rng.weibull(s.weibull_modulus, (n_draws, log_s.shape[1])))
+        if paired:
+            cell = np.argmax(log_s - log_sigma, axis=1)[:, None]
+        else:
+            cell = np.concatenate(
+                [
+                    np.argmax(log_s[c : c + _CHUNK, None] - log_sigma[None], axis=2)
+                    for c in range(0, n, _CHUNK)  # chunks bound the (case, draw, cell) memory
+                ]
+            )
+        ix, iy = np.divmod(cell, s.width)
+        coords = self.coords()
+        return np.stack([coords["x"][ix], coords["y"][iy]], axis=-1)  # (case, realization, 2)
