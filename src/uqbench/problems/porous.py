@@ -101,8 +101,9 @@ class Porous(Problem):
         grips = np.zeros_like(kappa)
         grips[:, -1, :] = 1.0  # φ = 1 on the far grip, 0 on the near one
         f = np.zeros((n, s.length, s.width))
-        phi = solve(kappa, f, boundary=grips, dim=2, spacing=1.0 / s.length)
-        return flux_magnitude(kappa, phi, boundary=grips, spacing=1.0 / s.length)
+        h = 1.0 / (s.length + 1)  # square cells, unit distance between the grips: far-field s = 1
+        phi = solve(kappa, f, boundary=grips, dim=2, spacing=h)
+        return flux_magnitude(kappa, phi, boundary=grips, spacing=h)
 
     def sample_outputs(
         self, inputs: np.ndarray, n_realizations: int, rng: np.random.Generator, paired: bool

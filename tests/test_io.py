@@ -1,0 +1,111 @@
+"""Data files: round trip, plain readers, atomic writes, clear errors on bad files."""
+
+import os
+
+import h5py
+import numpy as np
+import pytest
+import xarray as xr
+
+from uqbench import io
+
+
+def _dataset(n_case=3, n_real=4, nx=5, ny=6, **attrs) -> xr.Dataset:
+    rng = np.random.default_rng(0)
+    return io.data_dataset(
+        rng.normal(size=(n_case, nx, ny)),
+        rng.normal(size=(n_case, n_real, nx, ny)),
+        ("x", "y"),
+        ("x", "y"),
+        {"x": np.linspace(0, 1, nx), "y": np.linspace(0, 1, ny)},
+        {"problem": "poisson", "split": "test", "seed": 0, "config_hash": "abc", **attrs},
+    )
+
+
+def test_round_trip_and_plain_readers(tmp_path):
+    path = tmp_path / "d" / "test.nc"
+    ds = _dataset()
+    io.write_dataset(ds, path)
+    back = io.read_data(path, problem="poisson")
+    np.testing.assert_array_equal(back["output"].values, ds["output"].values)
+    assert back["output"].dims == ("case", "realization", "x", "y")
+    assert back.attrs["uqbench_version"]
+    with xr.open_dataset(path, engine="h5netcdf") as plain:
+        assert plain["input"].dims == ("case", "x", "y")
+    with h5py.File(path, "r") as h5:
+        assert h5["output"].shape == (3, 4, 5, 6)
+        assert h5.attrs["problem"] == "poisson"
+    assert os.listdir(path.parent) == ["test.nc"]  # no temporary file left behind
+
+
+def test_failed_write_leaves_target_untouched(tmp_path, monkeypatch):
+    path = tmp_path / "test.nc"
+    io.write_dataset(_dataset(), path)
+    before = path.read_bytes()
+
+    def boom(self, target, **kwargs):
+        with open(target, "wb") as fh:
+            fh.write(b"half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(xr.Dataset, "to_netcdf", boom)
+    with pytest.raises(OSError, match="disk full"):
+        io.write_dataset(_dataset(), path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["test.nc"]
+
+
+def test_truncated_file_names_the_file(tmp_path):
+    path = tmp_path / "test.nc"
+    io.write_dataset(_dataset(), path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(io.DataFileError, match=r"test\.nc.*truncated or corrupt"):
+        io.read_data(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(io.DataFileError, match=r"nope\.nc: file does not exist"):
+        io.read_data(tmp_path / "nope.nc")
+
+
+def _write_raw(path, ds):
+    ds.to_netcdf(path, engine="h5netcdf")
+    return path
+
+
+def test_missing_variable_is_named(tmp_path):
+    path = _write_raw(tmp_path / "a.nc", _dataset().drop_vars("output"))
+    with pytest.raises(io.DataFileError, match=r"a\.nc: missing variable 'output'"):
+        io.read_data(path)
+
+
+def test_wrong_dims_are_named(tmp_path):
+    ds = _dataset()
+    bad = ds.assign(output=ds["output"].transpose("realization", "case", "x", "y"))
+    path = _write_raw(tmp_path / "b.nc", bad)
+    with pytest.raises(io.DataFileError, match=r"b\.nc: variable 'output' has dims"):
+        io.read_data(path)
+
+
+def test_non_finite_values_are_rejected(tmp_path):
+    ds = _dataset()
+    ds["input"].values[0, 0, 0] = np.nan
+    path = _write_raw(tmp_path / "c.nc", ds)
+    with pytest.raises(io.DataFileError, match=r"c\.nc: variable 'input' contains NaN"):
+        io.read_data(path)
+
+
+def test_other_problem_is_rejected(tmp_path):
+    path = tmp_path / "d.nc"
+    io.write_dataset(_dataset(), path)
+    with pytest.raises(io.DataFileError, match="holds problem 'poisson', expected 'elu'"):
+        io.read_data(path, problem="elu")
+
+
+def test_missing_provenance_is_rejected(tmp_path):
+    ds = _dataset()
+    del ds.attrs["config_hash"]
+    path = _write_raw(tmp_path / "e.nc", ds)
+    with pytest.raises(io.DataFileError, match="config_hash"):
+        io.read_data(path)
