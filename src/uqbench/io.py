@@ -18,7 +18,7 @@ import contextlib
 import logging
 import os
 import subprocess
-import tempfile
+import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -75,8 +75,8 @@ def write_dataset(ds: xr.Dataset, path: str | os.PathLike[str]) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    # a fresh unique name (not mkstemp, whose 0600 mode would stick to the final file)
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
     try:
         ds.to_netcdf(tmp, engine=ENGINE, invalid_netcdf=False)
         os.replace(tmp, path)

@@ -30,7 +30,9 @@ def _error_2d(n: int) -> float:
     return np.abs(solve(kappa, f[1:-1, 1:-1]) - u[1:-1, 1:-1]).max()
 
 
-@pytest.mark.parametrize(("error", "sizes"), [(_error_1d, [15, 31, 63, 127]), (_error_2d, [7, 15, 31, 63])])
+@pytest.mark.parametrize(
+    ("error", "sizes"), [(_error_1d, [15, 31, 63, 127]), (_error_2d, [7, 15, 31, 63])]
+)
 def test_manufactured_solution_converges_at_second_order(error, sizes):
     # h = 1/(n+1) halves at each refinement
     errs = np.array([error(n) for n in sizes])

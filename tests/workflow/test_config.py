@@ -1,15 +1,15 @@
 """The config schema: defaults, registry agreement, and parse-time errors naming the key."""
 
 import copy
+from pathlib import Path
 
 import pytest
 import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from uqbench.problems import PROBLEMS
-
 from tests.workflow.conftest import REPO, TINY
+from uqbench.problems import PROBLEMS
 
 SCHEMA = str(REPO / "workflow" / "schemas" / "config.schema.yaml")
 
@@ -30,7 +30,7 @@ def test_tiny_config_is_valid():
 
 
 def test_problem_enum_matches_the_registry():
-    schema = yaml.safe_load(open(SCHEMA))
+    schema = yaml.safe_load(Path(SCHEMA).read_text())
     assert set(schema["properties"]["problems"]["items"]["enum"]) == set(PROBLEMS)
     assert set(schema["properties"]["data"]["properties"]) == {"seed", *PROBLEMS}
 
