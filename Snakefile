@@ -25,9 +25,21 @@ validate(config, "workflow/schemas/config.schema.yaml")
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/predict.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/tables.smk"
+include: "workflow/rules/figures.smk"
 
 
 rule all:
     input:
-        all_data_files(),
+        all_metric_files(),
+        expand("results/tables/{problem}_metrics.csv", problem=config["problems"]),
+        expand(
+            "results/figures/{problem}_{kind}.png",
+            problem=config["problems"],
+            kind=["bands", "samples", "correlation"],
+        ),
+        "results/figures/training_curves.png",
     default_target: True

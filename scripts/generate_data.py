@@ -1,14 +1,10 @@
 """Rule generate_data: one split of one problem -> results/data/{problem}/{split}.nc."""
 
-import logging
+from uqbench.logs import to_file
+
+to_file(snakemake.log[0])
 
 from uqbench.problems import generate_data
-
-logging.basicConfig(
-    filename=snakemake.log[0],
-    level=logging.INFO,
-    format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-)
 
 generate_data(
     name=snakemake.wildcards.problem,

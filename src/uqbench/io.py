@@ -178,3 +178,75 @@ def read_data(path: str | os.PathLike[str], problem: str | None = None) -> xr.Da
     if problem is not None and ds.attrs["problem"] != problem:
         raise DataFileError(path, f"holds problem {ds.attrs['problem']!r}, expected {problem!r}")
     return ds
+
+
+# -- predictions ----------------------------------------------------------------------------
+PREDICTION_ATTRS = ("problem", "method", "ratio", "seed", "uqbench_version", "status")
+
+
+def prediction_dataset(
+    samples: np.ndarray,
+    output_dims: Sequence[str],
+    coords: Mapping[str, np.ndarray],
+    attrs: Mapping[str, Any],
+) -> xr.Dataset:
+    """Predictions ``prediction(sample, case, *output_dims)`` (float32) with provenance attrs."""
+    ds = xr.Dataset(
+        {"prediction": (("sample", "case", *output_dims), np.asarray(samples, np.float32))},
+        coords={k: np.asarray(v) for k, v in coords.items() if k in output_dims},
+        attrs=provenance(**attrs),
+    )
+    return ds
+
+
+def read_predictions(path: str | os.PathLike[str]) -> xr.Dataset:
+    """Read and check a prediction file (NaN is allowed only when status is 'diverged')."""
+    path = Path(path)
+    ds = _open(path)
+    missing = [a for a in PREDICTION_ATTRS if a not in ds.attrs]
+    if missing:
+        raise DataFileError(path, f"missing provenance attribute(s) {missing}")
+    if ds.attrs["status"] == "diverged":
+        return ds
+    _check_var(ds, path, "prediction", ("sample", "case"))
+    return ds
+
+
+# -- checkpoints ----------------------------------------------------------------------------
+def save_checkpoint(state: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
+    """Save a checkpoint (tensors, numbers, strings, lists, dicts only) atomically."""
+    import torch
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
+    payload = {**state, "versions": {"uqbench": uqbench.__version__, "torch": str(torch.__version__)}}
+    try:
+        torch.save(payload, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def load_checkpoint(
+    path: str | os.PathLike[str], method: str | None = None, problem: str | None = None
+) -> dict[str, Any]:
+    """Load a checkpoint with ``weights_only=True`` (a pickle carrying code is refused)."""
+    import torch
+
+    path = Path(path)
+    if not path.exists():
+        raise DataFileError(path, "checkpoint does not exist")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:
+        raise DataFileError(path, f"not a loadable weights-only checkpoint: {err}") from err
+    for key, want in (("method", method), ("problem", problem)):
+        if key not in state:
+            raise DataFileError(path, f"checkpoint has no {key!r} entry")
+        if want is not None and state[key] != want:
+            raise DataFileError(path, f"checkpoint is for {key} {state[key]!r}, expected {want!r}")
+    return state

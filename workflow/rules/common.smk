@@ -1,10 +1,21 @@
 # Input functions, target lists and wildcard constraints shared by all rules.
 SPLITS = ["train", "val", "test", "ood"]
+EVAL_SPLITS = ["test", "ood"]
+# Methods that sweep the stochastic-parameter ratio (a test checks this against the registry).
+RATIO_METHODS = {"genuq", "vi", "flow"}
+RATIOS = [str(r) for r in config["ratios"]]
+MAIN_RATIO = str(config["main_ratio"])
+if MAIN_RATIO not in RATIOS:
+    raise ValueError(f"config key main_ratio={MAIN_RATIO} must be one of ratios={RATIOS}")
+RUN = "{problem}/{method}/r{ratio}/s{seed}"
 
 
 wildcard_constraints:
     problem="|".join(config["problems"]),
+    method="|".join(config["methods"]),
     split="|".join(SPLITS),
+    ratio="na|" + "|".join(r.replace(".", r"\.") for r in RATIOS),
+    seed=r"\d+",
 
 
 def data_settings(wildcards):
@@ -12,7 +23,44 @@ def data_settings(wildcards):
     return config["data"][wildcards.problem]
 
 
+def method_hyper(wildcards):
+    return config["hyper"][wildcards.method]
+
+
+def ratio_value(wildcards):
+    return None if wildcards.ratio == "na" else float(wildcards.ratio)
+
+
+def ratios_of(method, main_only=False):
+    if method not in RATIO_METHODS:
+        return ["na"]
+    return [MAIN_RATIO] if main_only else RATIOS
+
+
+def runs(problem, main_only=False, seeds=None):
+    """(method, ratio, seed) of every run of a problem, as dicts for expand/format."""
+    return [
+        dict(problem=problem, method=m, ratio=r, seed=s)
+        for m in config["methods"]
+        for r in ratios_of(m, main_only)
+        for s in (seeds or config["seeds"])
+    ]
+
+
+def run_files(pattern, problem, main_only=False, seeds=None, **extra):
+    return [pattern.format(**run, **extra) for run in runs(problem, main_only, seeds)]
+
+
 def all_data_files():
     return expand(
         "results/data/{problem}/{split}.nc", problem=config["problems"], split=SPLITS
     )
+
+
+def all_metric_files():
+    return [
+        f
+        for p in config["problems"]
+        for split in EVAL_SPLITS
+        for f in run_files("results/metrics/" + RUN + "/{split}.json", p, split=split)
+    ]

@@ -1,0 +1,13 @@
+"""Rule figure: bands / samples / correlation figure of one problem."""
+
+from uqbench.logs import to_file
+
+to_file(snakemake.log[0])
+from uqbench.plots import problem_figure
+
+problem_figure(
+    kind=snakemake.wildcards.kind,
+    data_path=snakemake.input.data,
+    prediction_paths=list(snakemake.input.predictions),
+    outputs=list(snakemake.output),
+)

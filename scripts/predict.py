@@ -1,0 +1,15 @@
+"""Rule predict: predictive samples of a trained model for one split."""
+
+from uqbench.logs import to_file
+
+to_file(snakemake.log[0])
+from uqbench.methods.run import predict
+
+predict(
+    model_path=snakemake.input.model,
+    data_path=snakemake.input.data,
+    output=snakemake.output[0],
+    n_samples=snakemake.params.n_samples,
+    seed=int(snakemake.wildcards.seed),
+    device=snakemake.params.device,
+)

@@ -1,0 +1,19 @@
+"""Rule train: fit one (problem, method, ratio, seed) -> model.pt and train_log.csv."""
+
+from uqbench.logs import to_file
+
+to_file(snakemake.log[0])
+from uqbench.methods.run import train
+
+train(
+    problem=snakemake.wildcards.problem,
+    method=snakemake.wildcards.method,
+    ratio=snakemake.params.ratio,
+    seed=int(snakemake.wildcards.seed),
+    hyper=snakemake.params.hyper,
+    train_path=snakemake.input.train,
+    val_path=snakemake.input.val,
+    model_path=snakemake.output.model,
+    log_path=snakemake.output.log,
+    device=snakemake.params.device,
+)

@@ -1,0 +1,34 @@
+"""Method registry: one module per UQ method, all subclasses of ``base.Method``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from uqbench.methods.base import Data, Method
+from uqbench.methods.deterministic import Deterministic
+from uqbench.methods.genuq import GenUQ
+
+METHODS: dict[str, type[Method]] = {
+    "deterministic": Deterministic,
+    "genuq": GenUQ,
+}
+
+__all__ = ["METHODS", "Data", "Method", "make_method"]
+
+
+def make_method(
+    name: str,
+    problem: str,
+    hyper: dict[str, Any] | None = None,
+    ratio: float | None = None,
+    seed: int = 0,
+    device: str | torch.device = "auto",
+) -> Method:
+    """Instantiate a registered method from its config slice (``methods.<name>``)."""
+    try:
+        cls = METHODS[name]
+    except KeyError:
+        raise ValueError(f"unknown method {name!r}; registered: {sorted(METHODS)}") from None
+    return cls(problem, hyper, ratio=ratio if cls.uses_ratio else None, seed=seed, device=device)

@@ -1,0 +1,123 @@
+"""Entry points of the train and predict rules: data files in, checkpoint / predictions out."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from uqbench import io
+from uqbench.methods import METHODS, Data, make_method
+from uqbench.methods.training import DivergedError
+from uqbench.seeding import stream
+from uqbench.settings import config_hash
+
+log = logging.getLogger(__name__)
+
+LOG_FIELDS = ("phase", "epoch", "loss", "seconds", "samples_per_s")
+
+
+def _data(path: str | os.PathLike[str], problem: str, device: torch.device) -> Data:
+    ds = io.read_data(path, problem=problem)
+    return Data(
+        torch.from_numpy(ds["input"].values).to(device),
+        torch.from_numpy(ds["output"].values[:, 0]).to(device),  # one realization per case
+    )
+
+
+def _write_log(history: list[dict[str, Any]], path: str | os.PathLike[str]) -> None:
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with tmp.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=LOG_FIELDS)
+        w.writeheader()
+        w.writerows({k: r[k] for k in LOG_FIELDS} for r in history)
+    os.replace(tmp, path)
+
+
+def train(
+    problem: str,
+    method: str,
+    ratio: float | None,
+    seed: int,
+    hyper: Mapping[str, Any],
+    train_path: str,
+    val_path: str,
+    model_path: str,
+    log_path: str,
+    device: str = "auto",
+) -> str:
+    """Fit one (problem, method, ratio, seed) and write ``model.pt`` and ``train_log.csv``.
+
+    Returns the status: ``ok`` or ``diverged`` (non-finite loss; the checkpoint records it).
+    """
+    torch.manual_seed(seed)
+    m = make_method(method, problem, dict(hyper), ratio=ratio, seed=seed, device=device)
+    log.info("training %s on %s (ratio %s, seed %d) on %s", method, problem, ratio, seed, m.device)
+    train_data, val_data = _data(train_path, problem, m.device), _data(val_path, problem, m.device)
+    start = time.perf_counter()
+    status = "ok"
+    try:
+        history = m.fit(train_data, val_data)
+    except DivergedError as err:
+        log.warning("diverged: %s", err)
+        status, history = "diverged", err.history
+    seconds = time.perf_counter() - start
+    peak = torch.cuda.max_memory_allocated() / 2**20 if m.device.type == "cuda" else 0.0
+    log.info("done in %.1f s, status %s, peak GPU memory %.0f MiB", seconds, status, peak)
+    state = m.state_dict()
+    state.update(
+        status=status, train_seconds=seconds, device=str(m.device), n_params=m.n_params,
+        n_stochastic=m.n_stochastic, config_hash=config_hash(problem, method, ratio, seed, hyper),
+    )  # fmt: skip
+    io.save_checkpoint(state, model_path)
+    _write_log(history, log_path)
+    return status
+
+
+def load_method(model_path: str, device: str = "auto") -> tuple[Any, dict[str, Any]]:
+    """Rebuild a trained method from its checkpoint (weights_only load)."""
+    state = io.load_checkpoint(model_path)
+    if state["method"] not in METHODS:
+        raise io.DataFileError(model_path, f"unknown method {state['method']!r}")
+    m = make_method(state["method"], state["problem"], state["hyper"], state["ratio"],
+                    state["seed"], device)  # fmt: skip
+    m.load_state_dict(state)
+    return m, state
+
+
+def predict(
+    model_path: str, data_path: str, output: str, n_samples: int, seed: int, device: str = "auto"
+) -> None:
+    """Draw ``n_samples`` predictive samples per input of a split; write the prediction file."""
+    m, state = load_method(model_path, device)
+    ds = io.read_data(data_path, problem=state["problem"])
+    inputs = torch.from_numpy(ds["input"].values)
+    start = time.perf_counter()
+    # the stream depends on (seed, split): test and ood draw independent samples
+    gen = torch.Generator().manual_seed(
+        int(stream(seed, "predict", ds.attrs["split"]).integers(2**62))
+    )
+    if state["status"] == "ok":
+        with torch.no_grad():
+            samples = m.sample(inputs, n_samples, gen).cpu().numpy()
+    else:  # a diverged run predicts nothing; NaN keeps the shape and says so
+        shape = (n_samples, *ds["output"].shape[:1], *ds["output"].shape[2:])
+        samples = torch.full(shape, float("nan")).numpy()
+    seconds = time.perf_counter() - start
+    out_dims = ds["output"].dims[2:]
+    attrs = {
+        "problem": state["problem"], "method": state["method"],
+        "ratio": "na" if state["ratio"] is None else state["ratio"], "seed": state["seed"],
+        "split": ds.attrs["split"], "config_hash": state["config_hash"],
+        "device": str(m.device), "status": state["status"],
+        "train_seconds": state["train_seconds"], "predict_seconds": seconds,
+        "n_params": state["n_params"], "n_stochastic": state["n_stochastic"],
+    }  # fmt: skip
+    io.write_dataset(io.prediction_dataset(samples, out_dims, ds.coords, attrs), output)

@@ -1,0 +1,6 @@
+"""Figures of the study: per-problem bands/samples/correlation and training curves."""
+
+from uqbench.plots.curves import training_curves
+from uqbench.plots.problem import problem_figure
+
+__all__ = ["problem_figure", "training_curves"]

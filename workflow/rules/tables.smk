@@ -1,0 +1,23 @@
+# Tables: methods x metrics per problem at the main ratio, mean ± std over seeds.
+
+
+rule metrics_table:
+    input:
+        lambda wc: run_files(
+            "results/metrics/" + RUN + "/test.json", wc.problem, main_only=True
+        ),
+    output:
+        csv=report(
+            "results/tables/{problem}_metrics.csv",
+            caption="../report/metrics_table.rst",
+            category="Tables",
+        ),
+        md="results/tables/{problem}_metrics.md",
+    log:
+        "logs/tables/{problem}_metrics.log",
+    benchmark:
+        "benchmarks/tables/{problem}_metrics.tsv"
+    conda:
+        "../../envs/uqbench.yaml"
+    script:
+        "../../scripts/metrics_table.py"
