@@ -6,7 +6,7 @@ to_file(snakemake.log[0])
 from uqbench.plots import problem_figure
 
 problem_figure(
-    kind=snakemake.wildcards.kind,
+    kind=snakemake.params.kind,
     data_path=snakemake.input.data,
     prediction_paths=list(snakemake.input.predictions),
     outputs=list(snakemake.output),

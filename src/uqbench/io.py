@@ -220,7 +220,10 @@ def save_checkpoint(state: Mapping[str, Any], path: str | os.PathLike[str]) -> P
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
-    payload = {**state, "versions": {"uqbench": uqbench.__version__, "torch": str(torch.__version__)}}
+    payload = {
+        **state,
+        "versions": {"uqbench": uqbench.__version__, "torch": str(torch.__version__)},
+    }
     try:
         torch.save(payload, tmp)
         os.replace(tmp, path)

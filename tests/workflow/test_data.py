@@ -24,8 +24,9 @@ def two_runs(tmp_path_factory):
     from tests.workflow.conftest import run_snakemake
 
     a, b = tmp_path_factory.mktemp("run_a"), tmp_path_factory.mktemp("run_b")
-    run_snakemake(a)
-    run_snakemake(b)
+    targets = [f"results/data/{p}/{s}.nc" for p in PROBLEMS for s in SPLITS]
+    run_snakemake(a, *targets)
+    run_snakemake(b, *targets)
     return a, b
 
 

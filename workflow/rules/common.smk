@@ -62,5 +62,14 @@ def all_metric_files():
         f
         for p in config["problems"]
         for split in EVAL_SPLITS
-        for f in run_files("results/metrics/" + RUN + "/{split}.json", p, split=split)
+        for f in run_files(f"results/metrics/{RUN}/{{split}}.json", p, split=split)
     ]
+
+
+def first_seed_predictions(wildcards):
+    return run_files(
+        f"results/predictions/{RUN}/test.nc",
+        wildcards.problem,
+        main_only=True,
+        seeds=config["seeds"][:1],
+    )

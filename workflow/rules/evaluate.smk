@@ -3,14 +3,14 @@
 
 rule evaluate:
     input:
-        predictions="results/predictions/" + RUN + "/{split}.nc",
+        predictions=f"results/predictions/{RUN}/{{split}}.nc",
         data="results/data/{problem}/{split}.nc",
     output:
-        "results/metrics/" + RUN + "/{split}.json",
+        f"results/metrics/{RUN}/{{split}}.json",
     log:
-        "logs/evaluate/" + RUN + "/{split}.log",
+        f"logs/evaluate/{RUN}/{{split}}.log",
     benchmark:
-        "benchmarks/evaluate/" + RUN + "/{split}.tsv"
+        f"benchmarks/evaluate/{RUN}/{{split}}.tsv"
     conda:
         "../../envs/uqbench.yaml"
     script:

@@ -1,37 +1,33 @@
 # Figures: each its own target; they read seed 0's test predictions at the main ratio.
 
 
-def first_seed_predictions(wildcards):
-    return run_files(
-        "results/predictions/" + RUN + "/test.nc",
-        wildcards.problem,
-        main_only=True,
-        seeds=config["seeds"][:1],
-    )
+# One rule per figure kind (figure_bands, figure_samples, figure_correlation).
+for _kind in ["bands", "samples", "correlation"]:
 
-
-rule figure:
-    input:
-        data="results/data/{problem}/test.nc",
-        predictions=first_seed_predictions,
-    output:
-        report(
-            "results/figures/{problem}_{kind}.png",
-            caption="../report/{kind}.rst",
-            category="Figures",
-            subcategory="{problem}",
-        ),
-        "results/figures/{problem}_{kind}.pdf",
-    wildcard_constraints:
-        kind="bands|samples|correlation",
-    log:
-        "logs/figures/{problem}_{kind}.log",
-    benchmark:
-        "benchmarks/figures/{problem}_{kind}.tsv"
-    conda:
-        "../../envs/uqbench.yaml"
-    script:
-        "../../scripts/figure.py"
+    rule:
+        name:
+            f"figure_{_kind}"
+        input:
+            data="results/data/{problem}/test.nc",
+            predictions=first_seed_predictions,
+        output:
+            report(
+                f"results/figures/{{problem}}_{_kind}.png",
+                caption=f"../report/{_kind}.rst",
+                category="Figures",
+                subcategory="{problem}",
+            ),
+            f"results/figures/{{problem}}_{_kind}.pdf",
+        params:
+            kind=_kind,
+        log:
+            f"logs/figures/{{problem}}_{_kind}.log",
+        benchmark:
+            f"benchmarks/figures/{{problem}}_{_kind}.tsv"
+        conda:
+            "../../envs/uqbench.yaml"
+        script:
+            "../../scripts/figure.py"
 
 
 rule training_curves:
@@ -40,7 +36,7 @@ rule training_curves:
             f
             for p in config["problems"]
             for f in run_files(
-                "results/models/" + RUN + "/train_log.csv",
+                f"results/models/{RUN}/train_log.csv",
                 p,
                 main_only=True,
                 seeds=config["seeds"][:1],

@@ -3,19 +3,19 @@
 
 rule predict:
     input:
-        model="results/models/" + RUN + "/model.pt",
+        model=f"results/models/{RUN}/model.pt",
         data="results/data/{problem}/{split}.nc",
     output:
-        "results/predictions/" + RUN + "/{split}.nc",
+        f"results/predictions/{RUN}/{{split}}.nc",
     params:
         n_samples=config["n_samples"],
         device=config["device"],
     resources:
         gpu=1,
     log:
-        "logs/predict/" + RUN + "/{split}.log",
+        f"logs/predict/{RUN}/{{split}}.log",
     benchmark:
-        "benchmarks/predict/" + RUN + "/{split}.tsv"
+        f"benchmarks/predict/{RUN}/{{split}}.tsv"
     conda:
         "../../envs/uqbench.yaml"
     script:

@@ -4,7 +4,7 @@
 rule metrics_table:
     input:
         lambda wc: run_files(
-            "results/metrics/" + RUN + "/test.json", wc.problem, main_only=True
+            f"results/metrics/{RUN}/test.json", wc.problem, main_only=True
         ),
     output:
         csv=report(

@@ -6,8 +6,8 @@ rule train:
         train="results/data/{problem}/train.nc",
         val="results/data/{problem}/val.nc",
     output:
-        model="results/models/" + RUN + "/model.pt",
-        log="results/models/" + RUN + "/train_log.csv",
+        model=f"results/models/{RUN}/model.pt",
+        log=f"results/models/{RUN}/train_log.csv",
     params:
         hyper=method_hyper,
         ratio=ratio_value,
@@ -15,9 +15,9 @@ rule train:
     resources:
         gpu=1,
     log:
-        "logs/train/" + RUN + ".log",
+        f"logs/train/{RUN}.log",
     benchmark:
-        "benchmarks/train/" + RUN + ".tsv"
+        f"benchmarks/train/{RUN}.tsv"
     conda:
         "../../envs/uqbench.yaml"
     script:

@@ -1,0 +1,104 @@
+"""One contract over every registered method: fit -> sample -> write -> read, on each problem."""
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from uqbench import io
+from uqbench.methods import METHODS, make_method
+from uqbench.methods.base import Data, stochastic_indices
+from uqbench.methods.run import load_method
+from uqbench.problems import make_problem
+
+REPO = Path(__file__).resolve().parents[2]
+TINY_HYPER = {
+    "deterministic": {"epochs": 2, "batch_size": 16},
+    "genuq": {"epochs": 2, "pretrain_epochs": 1, "batch_size": 16, "n_z": 4, "hidden": [8]},
+}
+SIZES = {"train": 48, "val": 8, "test": 4, "ood": 4, "realizations": 8}
+SMALL = {"elu": {"grid": 64}, "poisson": {"n": 8}, "porous": {"length": 16, "width": 8}}
+
+
+def test_registry_matches_the_schema():
+    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+    assert set(schema["properties"]["methods"]["items"]["enum"]) == set(METHODS)
+    assert set(schema["properties"]["hyper"]["properties"]) == set(METHODS)
+    assert set(TINY_HYPER) == set(METHODS)  # this contract test covers every method
+    smk = (REPO / "workflow/rules/common.smk").read_text()
+    ratio_methods = {n for n, cls in METHODS.items() if cls.uses_ratio}
+    assert all(f'"{n}"' in smk.split("RATIO_METHODS")[1].split("\n")[0] for n in ratio_methods)
+
+
+@pytest.mark.parametrize("problem", sorted(SMALL))
+@pytest.mark.parametrize("name", sorted(METHODS))
+def test_fit_sample_write_read(name, problem, tmp_path):
+    p = make_problem(problem, {**SMALL[problem], "sizes": SIZES})
+    tr, te = p.generate("train", 0), p.generate("test", 0)
+    train = Data(torch.from_numpy(tr["input"].values), torch.from_numpy(tr["output"].values[:, 0]))
+    m = make_method(name, problem, TINY_HYPER[name], ratio=0.05, seed=0, device="cpu")
+    history = m.fit(train, train)
+    assert history and all(np.isfinite(r["loss"]) for r in history)
+    inputs = torch.from_numpy(te["input"].values)
+    s = m.sample(inputs, 6, torch.Generator().manual_seed(0))
+    assert s.shape == (6, *te["output"].shape[:1], *te["output"].shape[2:])
+    assert torch.isfinite(s).all()
+
+    ckpt = tmp_path / "model.pt"
+    io.save_checkpoint({**m.state_dict(), "status": "ok"}, ckpt)
+    again, state = load_method(str(ckpt), device="cpu")
+    torch.testing.assert_close(again.sample(inputs, 6, torch.Generator().manual_seed(0)), s)
+
+    attrs = {"problem": problem, "method": name, "ratio": 0.05, "seed": 0, "status": "ok"}
+    out = tmp_path / "test.nc"
+    io.write_dataset(io.prediction_dataset(s.numpy(), te["output"].dims[2:], te.coords, attrs), out)
+    back = io.read_predictions(out)
+    assert back["prediction"].dims[:2] == ("sample", "case")
+    np.testing.assert_allclose(back["prediction"].values, s.numpy(), rtol=1e-6)
+
+
+def test_hyper_rejects_unknown_keys():
+    with pytest.raises(ValueError, match=r"methods\.genuq\.epoch"):
+        make_method("genuq", "elu", {"epoch": 3}, ratio=0.1)
+    assert dataclasses.is_dataclass(METHODS["genuq"].Hyper)
+
+
+def test_checkpoint_of_another_method_is_refused(tmp_path):
+    m = make_method("deterministic", "elu", TINY_HYPER["deterministic"], device="cpu")
+    m.build(Data(torch.randn(8, 64), torch.randn(8, 64)))
+    io.save_checkpoint({**m.state_dict(), "status": "ok"}, tmp_path / "m.pt")
+    with pytest.raises(io.DataFileError, match="checkpoint is for method 'deterministic'"):
+        io.load_checkpoint(tmp_path / "m.pt", method="genuq")
+
+
+def test_pickle_with_code_is_refused(tmp_path):
+    class Evil:
+        def __reduce__(self):
+            return (print, ("pwned",))
+
+    torch.save({"method": "genuq", "problem": "elu", "x": Evil()}, tmp_path / "evil.pt")
+    with pytest.raises(io.DataFileError, match="weights-only"):
+        io.load_checkpoint(tmp_path / "evil.pt")
+
+
+def test_stochastic_subset_size_and_seed():
+    s = stochastic_indices(1000, 0.016, seed=3)
+    assert len(s) == 16 and len(set(s.tolist())) == 16
+    assert torch.equal(s, stochastic_indices(1000, 0.016, seed=3))
+    assert not torch.equal(s, stochastic_indices(1000, 0.016, seed=4))
+
+
+def test_genuq_draws_are_vectorised_and_equal_a_loop():
+    m = make_method("genuq", "elu", TINY_HYPER["genuq"], ratio=0.2, seed=0, device="cpu")
+    m.build(Data(torch.randn(8, 64), torch.randn(8, 64)))
+    with torch.no_grad():
+        m.hypernet.layers[-1].weight.normal_()  # make draws differ visibly
+    a = torch.randn(5, 64)
+    z = torch.randn(4, m.hyper.latent_dim)
+    batched = m.predict_draws(a, z)
+    looped = torch.cat([m.predict_draws(a, z[i : i + 1]) for i in range(4)])
+    torch.testing.assert_close(batched, looped, rtol=1e-3, atol=1e-3)  # float32 batched FFT
+    assert batched.std(0).mean() > 1e-3

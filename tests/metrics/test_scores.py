@@ -1,0 +1,97 @@
+"""Scoring rules against closed forms and the scoringrules package."""
+
+import math
+
+import numpy as np
+import pytest
+import scoringrules as sr
+import torch
+
+from uqbench.metrics import (
+    crps,
+    energy_distance,
+    energy_score,
+    interval_coverage,
+    interval_width,
+    random_pairs,
+    rel_l2_mean,
+    rel_l2_std,
+    variogram_score,
+)
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(30, 6, 9)), rng.normal(size=(6, 9))  # (m, case, d), (case, d)
+
+
+def test_energy_score_matches_scoringrules(data):
+    x, y = data
+    ours = energy_score(torch.tensor(x), torch.tensor(y)).numpy()
+    ref = sr.energy_score(y, np.moveaxis(x, 0, 1), estimator="fair") / math.sqrt(9)  # RMS norm
+    np.testing.assert_allclose(ours, ref, rtol=1e-7)  # cdist's matmul form: ~1e-9 rounding
+
+
+def test_crps_matches_scoringrules(data):
+    x, y = data
+    ours = crps(torch.tensor(x), torch.tensor(y)).numpy()
+    ref = sr.crps_ensemble(y, np.moveaxis(x, 0, -1), estimator="fair")
+    np.testing.assert_allclose(ours, ref, rtol=1e-10)
+
+
+def test_variogram_score_matches_scoringrules(data):
+    x, y = data
+    ours = variogram_score(torch.tensor(x), torch.tensor(y), p=0.5).numpy()
+    ref = sr.variogram_score(y, np.moveaxis(x, 0, 1), p=0.5)
+    np.testing.assert_allclose(ours, ref, rtol=1e-10)
+
+
+def test_crps_of_a_gaussian_ensemble_matches_the_closed_form():
+    # CRPS(N(0, 1), y) = y(2Φ(y) − 1) + 2φ(y) − 1/√π
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(200000, 1, generator=gen, dtype=torch.float64)
+    y = torch.tensor([0.7], dtype=torch.float64)
+    phi = math.exp(-0.49 / 2) / math.sqrt(2 * math.pi)
+    cdf = 0.5 * (1 + math.erf(0.7 / math.sqrt(2)))
+    exact = 0.7 * (2 * cdf - 1) + 2 * phi - 1 / math.sqrt(math.pi)
+    assert crps(x, y).item() == pytest.approx(exact, abs=5e-3)
+
+
+def test_energy_score_of_a_point_mass_is_the_error_norm():
+    x = torch.tensor([1.0, 2.0, 3.0, 4.0], dtype=torch.float64)
+    y = torch.tensor([0.0, 2.0, 1.0, 4.0], dtype=torch.float64)
+    es = energy_score(x.expand(8, 4), y)
+    assert es.item() == pytest.approx(math.sqrt((1 + 0 + 4 + 0) / 4))
+
+
+def test_energy_distance_is_zero_in_expectation_and_positive_for_a_shift():
+    gen = torch.Generator().manual_seed(1)
+    a, b = (torch.randn(400, 50, 16, generator=gen, dtype=torch.float64) for _ in range(2))
+    same = energy_distance(a, b)
+    assert abs(same.mean().item()) < 3 * same.std().item() / math.sqrt(50)
+    assert (energy_distance(a, b + 1.0) > 0.5).all()
+
+
+def test_energy_score_gradient_is_finite_with_identical_draws():
+    x = torch.zeros(4, 3, 5, requires_grad=True)
+    energy_score(x, torch.ones(3, 5)).sum().backward()
+    assert torch.isfinite(x.grad).all()
+
+
+def test_coverage_width_and_relative_errors():
+    gen = torch.Generator().manual_seed(2)
+    x = torch.randn(4000, 2, 10, generator=gen, dtype=torch.float64)
+    truths = torch.randn(4000, 2, 10, generator=gen, dtype=torch.float64)
+    cov = interval_coverage(x, truths, 0.9).mean(0)
+    np.testing.assert_allclose(cov.numpy(), 0.9, atol=0.02)
+    np.testing.assert_allclose(interval_width(x, 0.9).numpy(), 2 * 1.6449, rtol=0.05)
+    assert (rel_l2_std(x, truths) < 0.05).all()
+    shifted = truths + 1.0
+    assert rel_l2_mean(x, shifted).numpy() == pytest.approx([1.0, 1.0], abs=0.05)
+
+
+def test_random_pairs_are_fixed_and_distinct():
+    p = random_pairs(50, 300)
+    assert torch.equal(p, random_pairs(50, 300))
+    assert (p[:, 0] != p[:, 1]).all() and p.max() < 50

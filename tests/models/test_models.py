@@ -1,0 +1,47 @@
+"""Base models: shapes, and forward under functional_call + vmap over parameter samples."""
+
+import pytest
+import torch
+from torch.func import functional_call, vmap
+
+from uqbench.models import build_model, model_from_args
+
+CASES = {
+    "elu": (torch.randn(6, 32), torch.randn(6, 32)),
+    "poisson": (torch.randn(40, 8, 8), torch.randn(40, 8, 8)),
+    "porous": (torch.randn(6, 16, 8), torch.rand(6, 2)),
+}
+
+
+@pytest.mark.parametrize("problem", sorted(CASES))
+def test_vmap_over_parameter_samples_equals_a_loop(problem):
+    a, y = CASES[problem]
+    model = build_model(problem, a, y)
+    assert model(a).shape == y.shape
+    gen = torch.Generator().manual_seed(0)
+    params = {
+        k: v.detach() + 0.01 * torch.randn(3, *v.shape, generator=gen)
+        for k, v in model.named_parameters()
+    }
+    batched = vmap(lambda p: functional_call(model, p, (a,)))(params)
+    looped = torch.stack([functional_call(model, {k: v[i] for k, v in params.items()}, (a,))
+                          for i in range(3)])  # fmt: skip
+    torch.testing.assert_close(batched, looped, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("problem", sorted(CASES))
+def test_rebuild_from_init_args(problem):
+    a, y = CASES[problem]
+    model = build_model(problem, a, y)
+    clone = model_from_args(problem, model.init_args)
+    clone.load_state_dict(model.state_dict())
+    torch.testing.assert_close(clone(a), model(a))
+
+
+def test_pod_basis_reconstructs_the_training_outputs():
+    a, y = CASES["poisson"]
+    y = torch.randn(40, 3) @ torch.randn(3, 64)  # rank-3 outputs
+    model = build_model("poisson", a, y.reshape(40, 8, 8))
+    basis = model.basis / model.basis.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    proj = (y - model.mean) @ basis[:3].T @ basis[:3]
+    torch.testing.assert_close(proj, y - model.mean, rtol=1e-4, atol=1e-4)
