@@ -49,7 +49,7 @@ def test_fit_sample_write_read(name, problem, tmp_path):
 
     ckpt = tmp_path / "model.pt"
     io.save_checkpoint({**m.state_dict(), "status": "ok"}, ckpt)
-    again, state = load_method(str(ckpt), device="cpu")
+    again, _ = load_method(str(ckpt), device="cpu")
     torch.testing.assert_close(again.sample(inputs, 6, torch.Generator().manual_seed(0)), s)
 
     attrs = {"problem": problem, "method": name, "ratio": 0.05, "seed": 0, "status": "ok"}
