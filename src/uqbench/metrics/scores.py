@@ -52,14 +52,18 @@ def crps(samples: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
     m = samples.shape[0]
     if m < 2:
         raise ValueError("crps needs at least 2 samples")
-    cross = (samples - obs).abs().mean(0)
-    # E|X − X'| over i != j from the sorted samples: Σ_i (2i − m + 1) x_(i) · 2 / (m(m−1))
+    return (samples - obs).abs().mean(0) - 0.5 * crps_spread(samples)
+
+
+def crps_spread(samples: torch.Tensor) -> torch.Tensor:
+    """E|X − X'| over i != j per point, from the sorted samples: (m, ..., d) -> (..., d)."""
+    m = samples.shape[0]
+    # Σ_i (2i − m + 1) x_(i) · 2 / (m(m−1)) with x_(i) the sorted samples: O(m log m)
     s = torch.sort(samples, dim=0).values
     w = (2 * torch.arange(m, dtype=s.dtype, device=s.device) - m + 1).reshape(
         (m,) + (1,) * (s.ndim - 1)
     )
-    spread = 2 * (w * s).sum(0) / (m * (m - 1))
-    return cross - 0.5 * spread
+    return 2 * (w * s).sum(0) / (m * (m - 1))
 
 
 def variogram_score(
@@ -90,7 +94,7 @@ def random_pairs(d: int, n_pairs: int, seed: int = 0) -> torch.Tensor:
     return torch.stack([i, j], -1)
 
 
-def _central_interval(samples: torch.Tensor, level: float) -> tuple[torch.Tensor, torch.Tensor]:
+def central_interval(samples: torch.Tensor, level: float) -> tuple[torch.Tensor, torch.Tensor]:
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level}")
     q = torch.tensor([(1 - level) / 2, (1 + level) / 2], dtype=samples.dtype, device=samples.device)
@@ -103,13 +107,13 @@ def interval_coverage(samples: torch.Tensor, obs: torch.Tensor, level: float) ->
 
     samples (m, ..., d), obs (..., d) -> (...), in [0, 1].
     """
-    lo, hi = _central_interval(samples, level)
+    lo, hi = central_interval(samples, level)
     return ((obs >= lo) & (obs <= hi)).to(samples.dtype).mean(-1)
 
 
 def interval_width(samples: torch.Tensor, level: float) -> torch.Tensor:
     """Mean width over points of the central ``level`` interval: (m, ..., d) -> (...)."""
-    lo, hi = _central_interval(samples, level)
+    lo, hi = central_interval(samples, level)
     return (hi - lo).mean(-1)
 
 
