@@ -14,7 +14,9 @@ def test_vectorised_per_case_metrics_match_the_definitions():
     pairs = scores.random_pairs(30, ev.N_PAIRS)
     ref = {
         "crps": torch.stack([scores.crps(x, yr).mean(-1) for yr in y]).mean(0),
-        "variogram_score": torch.stack([scores.variogram_score(x, yr, 0.5, pairs) for yr in y]).mean(0),
+        "variogram_score": torch.stack(
+            [scores.variogram_score(x, yr, 0.5, pairs) for yr in y]
+        ).mean(0),
         "coverage_90": torch.stack([scores.interval_coverage(x, yr, 0.9) for yr in y]).mean(0),
         "energy_score": torch.stack([scores.energy_score(x, yr) for yr in y]).mean(0),
         "energy_distance": scores.energy_distance(x, y),
