@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import csv
+import io as io_text
 import logging
 import os
 import time
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -32,13 +32,11 @@ def _data(path: str | os.PathLike[str], problem: str, device: torch.device) -> D
 
 
 def _write_log(history: list[dict[str, Any]], path: str | os.PathLike[str]) -> None:
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=LOG_FIELDS)
-        w.writeheader()
-        w.writerows({k: r[k] for k in LOG_FIELDS} for r in history)
-    os.replace(tmp, path)
+    buf = io_text.StringIO()
+    w = csv.DictWriter(buf, fieldnames=LOG_FIELDS, lineterminator="\n")
+    w.writeheader()
+    w.writerows({k: r[k] for k in LOG_FIELDS} for r in history)
+    io.atomic_write_text(path, buf.getvalue())
 
 
 def train(

@@ -11,7 +11,6 @@ import logging
 import math
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -105,10 +104,6 @@ def evaluate(
         result["metrics"] = {k: summarise(v.numpy()) for k, v in per_case.items()}
     else:
         result["metrics"] = {k: {"mean": math.nan, "ci95": math.nan} for k in METRICS}
-    path = Path(output)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(result, indent=2, default=str))
-    os.replace(tmp, path)
-    log.info("%s: %s", path, {k: round(v["mean"], 5) for k, v in result["metrics"].items()})
+    io.atomic_write_text(output, json.dumps(result, indent=2, default=str))
+    log.info("%s: %s", output, {k: round(v["mean"], 5) for k, v in result["metrics"].items()})
     return result

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from uqbench import io
 from uqbench.metrics.evaluate import METRICS
 
 log = logging.getLogger(__name__)
@@ -25,14 +26,6 @@ def _fmt(mean: float, std: float) -> str:
     if not math.isfinite(mean):
         return "DnC"
     return f"{mean:.4g} ± {std:.2g}" if math.isfinite(std) else f"{mean:.4g}"
-
-
-def _atomic_write(path: str | os.PathLike[str], text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def metrics_table(
@@ -59,12 +52,12 @@ def metrics_table(
         rows.append(row)
     cols = list(rows[0]) if rows else []
     csv = [",".join(cols)] + [",".join(str(r[c]) for c in cols) for r in rows]
-    _atomic_write(csv_path, "\n".join(csv) + "\n")
+    io.atomic_write_text(csv_path, "\n".join(csv) + "\n")
     head = ["method", "ratio", *METRICS]
     md = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         cells = [r["method"], r["ratio"]] + [_fmt(r[f"{m}_mean"], r[f"{m}_std"]) for m in METRICS]
         md.append("| " + " | ".join(cells) + " |")
-    _atomic_write(md_path, "\n".join(md) + "\n")
+    io.atomic_write_text(md_path, "\n".join(md) + "\n")
     log.info("wrote %s and %s (%d rows)", csv_path, md_path, len(rows))
     return rows
