@@ -42,4 +42,5 @@ rule all:
             kind=["bands", "samples", "correlation"],
         ),
         "results/figures/training_curves.png",
+        ratio_study_targets(),
     default_target: True

@@ -16,4 +16,6 @@ train(
     model_path=snakemake.output.model,
     log_path=snakemake.output.log,
     device=snakemake.params.device,
+    reference_path=snakemake.input.get("reference"),
+    divergence_factor=snakemake.params.divergence_factor,
 )

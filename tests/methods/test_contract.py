@@ -18,6 +18,10 @@ REPO = Path(__file__).resolve().parents[2]
 TINY_HYPER = {
     "deterministic": {"epochs": 2, "batch_size": 16},
     "genuq": {"epochs": 2, "pretrain_epochs": 1, "batch_size": 16, "n_z": 4, "hidden": [8]},
+    "vi": {"epochs": 2, "pretrain_epochs": 1, "batch_size": 16, "n_mc": 2},
+    "flow": {"epochs": 2, "pretrain_epochs": 1, "batch_size": 16, "n_mc": 2, "hidden": [8]},
+    "mc_dropout": {"epochs": 2, "batch_size": 16},
+    "ensemble": {"epochs": 2, "batch_size": 16, "members": 3},
 }
 SIZES = {"train": 48, "val": 8, "test": 4, "ood": 4, "realizations": 8}
 SMALL = {"elu": {"grid": 64}, "poisson": {"n": 8}, "porous": {"length": 16, "width": 8}}

@@ -45,3 +45,26 @@ def test_pod_basis_reconstructs_the_training_outputs():
     basis = model.basis / model.basis.norm(dim=1, keepdim=True).clamp_min(1e-12)
     proj = (y - model.mean) @ basis[:3].T @ basis[:3]
     torch.testing.assert_close(proj, y - model.mean, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("problem", sorted(CASES))
+def test_extra_channels_and_dropout(problem):
+    a, y = CASES[problem]
+    torch.manual_seed(0)
+    two = build_model(problem, a, y, channels=2, dropout=0.3)
+    assert two(a).shape == (a.shape[0], 2, *y.shape[1:])
+    two.eval()
+    torch.testing.assert_close(two(a), two(a))  # no dropout in eval mode
+    two.train()
+    assert not torch.allclose(two(a), two(a))  # a fresh mask per call in training mode
+    clone = model_from_args(problem, two.init_args)
+    clone.load_state_dict(two.state_dict())
+    clone.eval(), two.eval()
+    torch.testing.assert_close(clone(a), two(a))
+
+
+def test_mor_physics_dropout_masks_differ_between_inputs():
+    model = build_model("elu", *CASES["elu"], dropout=0.5)
+    a = torch.randn(1, 32).expand(4, 32)  # four copies of one input
+    out = model(a)
+    assert out.std(0).mean() > 0  # each copy got its own dropout mask (also in g)

@@ -23,6 +23,20 @@ def data_settings(wildcards):
     return config["data"][wildcards.problem]
 
 
+def train_inputs(wildcards):
+    """Training data, plus the deterministic checkpoint (same problem and seed) that the
+    divergence check compares against, when the study runs the deterministic method."""
+    files = {
+        "train": f"results/data/{wildcards.problem}/train.nc",
+        "val": f"results/data/{wildcards.problem}/val.nc",
+    }
+    if wildcards.method != "deterministic" and "deterministic" in config["methods"]:
+        files["reference"] = (
+            f"results/models/{wildcards.problem}/deterministic/rna/s{wildcards.seed}/model.pt"
+        )
+    return files
+
+
 def method_hyper(wildcards):
     return config["hyper"][wildcards.method]
 
@@ -73,3 +87,20 @@ def first_seed_predictions(wildcards):
         main_only=True,
         seeds=config["seeds"][:1],
     )
+
+
+def ratio_study_metrics(wildcards=None):
+    """Test metrics of every (r) method at every ratio, all problems and seeds."""
+    return [
+        f
+        for p in config["problems"]
+        for f in run_files(f"results/metrics/{RUN}/test.json", p)
+        if f.split("/")[3] in RATIO_METHODS
+    ]
+
+
+def ratio_study_targets():
+    """The ratio-study table and figure, when the study runs any (r) method."""
+    if not RATIO_METHODS & set(config["methods"]):
+        return []
+    return ["results/tables/ratio_study.csv", "results/figures/ratio_study.png"]

@@ -57,3 +57,23 @@ rule training_curves:
         "../../envs/uqbench.yaml"
     script:
         "../../scripts/training_curves.py"
+
+
+rule ratio_figure:
+    input:
+        ratio_study_metrics,
+    output:
+        report(
+            "results/figures/ratio_study.png",
+            caption="../report/ratio_study.rst",
+            category="Figures",
+        ),
+        "results/figures/ratio_study.pdf",
+    log:
+        "logs/figures/ratio_study.log",
+    benchmark:
+        "benchmarks/figures/ratio_study.tsv"
+    conda:
+        "../../envs/uqbench.yaml"
+    script:
+        "../../scripts/ratio_figure.py"

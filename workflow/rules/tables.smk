@@ -21,3 +21,23 @@ rule metrics_table:
         "../../envs/uqbench.yaml"
     script:
         "../../scripts/metrics_table.py"
+
+
+rule ratio_table:
+    input:
+        ratio_study_metrics,
+    output:
+        csv=report(
+            "results/tables/ratio_study.csv",
+            caption="../report/ratio_study_table.rst",
+            category="Tables",
+        ),
+        md="results/tables/ratio_study.md",
+    log:
+        "logs/tables/ratio_study.log",
+    benchmark:
+        "benchmarks/tables/ratio_study.tsv"
+    conda:
+        "../../envs/uqbench.yaml"
+    script:
+        "../../scripts/ratio_table.py"

@@ -3,8 +3,7 @@
 
 rule train:
     input:
-        train="results/data/{problem}/train.nc",
-        val="results/data/{problem}/val.nc",
+        unpack(train_inputs),
     output:
         model=f"results/models/{RUN}/model.pt",
         log=f"results/models/{RUN}/train_log.csv",
@@ -12,6 +11,7 @@ rule train:
         hyper=method_hyper,
         ratio=ratio_value,
         device=config["device"],
+        divergence_factor=config["divergence_factor"],
     resources:
         gpu=1,
     log:

@@ -8,11 +8,19 @@ import torch
 
 from uqbench.methods.base import Data, Method
 from uqbench.methods.deterministic import Deterministic
+from uqbench.methods.ensemble import Ensemble
+from uqbench.methods.flow import Flow
 from uqbench.methods.genuq import GenUQ
+from uqbench.methods.mc_dropout import MCDropout
+from uqbench.methods.vi import VI
 
 METHODS: dict[str, type[Method]] = {
     "deterministic": Deterministic,
     "genuq": GenUQ,
+    "vi": VI,
+    "flow": Flow,
+    "mc_dropout": MCDropout,
+    "ensemble": Ensemble,
 }
 
 __all__ = ["METHODS", "Data", "Method", "make_method"]

@@ -96,9 +96,15 @@ class Method(ABC):
     def build(self, train: Data) -> None:
         """Create the base model (and method parts) sized for the training data."""
         torch.manual_seed(self.seed)
-        self.model = build_model(self.problem, train.inputs.cpu(), train.outputs.cpu())
+        self.model = build_model(
+            self.problem, train.inputs.cpu(), train.outputs.cpu(), **self.model_options()
+        )
         self.model.to(self.device)
         self._build_extra()
+
+    def model_options(self) -> dict[str, Any]:
+        """Extra base-model options of this method (``channels``, ``dropout``)."""
+        return {}
 
     def _build_extra(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Hook: create method-specific modules after ``self.model`` exists."""

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch.func import functional_call, vmap
 
-from uqbench.methods.base import Data, FlatParams, Method, stochastic_indices
+from uqbench.methods.base import Data
+from uqbench.methods.subset import SubsetMethod
 from uqbench.methods.training import train_loop
 from uqbench.metrics.scores import energy_score
 from uqbench.models.layers import MLP
@@ -40,15 +40,12 @@ class GenUQHyper:
             raise ValueError("methods.genuq.n_z must be >= 2 (the energy score needs 2 draws)")
 
 
-class GenUQ(Method):
+class GenUQ(SubsetMethod):
     name = "genuq"
     Hyper = GenUQHyper
-    uses_ratio = True
 
-    def _build_extra(self) -> None:
+    def _build_posterior(self) -> None:
         h = self.hyper
-        self.flat = FlatParams(self.model)
-        self.S = stochastic_indices(self.flat.total, self.ratio, self.seed).to(self.device)
         torch.manual_seed(self.seed + 1)
         self.hypernet = MLP([h.latent_dim, *h.hidden, self.S.numel()]).to(self.device)
         last = self.hypernet.layers[-1]
@@ -59,26 +56,14 @@ class GenUQ(Method):
     def modules(self) -> dict[str, nn.Module]:
         return {"model": self.model, "hypernet": self.hypernet}
 
-    @property
-    def n_stochastic(self) -> int:
-        return int(self.S.numel())
-
     def predict_draws(self, inputs: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """Predictions (draw, case, ...) for latent draws z (draw, dz) and inputs (case, ...)."""
-        delta = torch.zeros(z.shape[0], self.flat.total, device=z.device, dtype=z.dtype)
-        delta = delta.index_copy(1, self.S, self.hypernet(z))  # θ_S = μ_S + g(z)
-        base = dict(self.model.named_parameters())
-        params = {n: base[n] + d for n, d in self.flat.unflatten(delta).items()}
-        return vmap(lambda p: functional_call(self.model, p, (inputs,)))(params)
+        return self.predict_perturbed(inputs, self.hypernet(z))  # θ_S = μ_S + g(z)
 
     def fit(self, train: Data, val: Data) -> list[dict[str, float]]:
         h = self.hyper
         if self.model is None:
             self.build(train)
-
-        def mse(a: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-            return (self.model(a) - y).pow(2).mean()
-
         gen = torch.Generator(device=self.device).manual_seed(self.seed)
 
         def es(a: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -86,10 +71,7 @@ class GenUQ(Method):
             pred = self.predict_draws(a, z).flatten(2)  # (n_z, batch, points)
             return energy_score(pred, y.flatten(1)).mean()
 
-        history = train_loop(
-            mse, self.model.parameters(), train.inputs, train.outputs, epochs=h.pretrain_epochs,
-            batch_size=h.batch_size, lr=h.lr, seed=self.seed, tag="genuq/pretrain",
-        )  # fmt: skip
+        history = self.pretrain(train, h.pretrain_epochs, h.batch_size, h.lr)
         params = [*self.model.parameters(), *self.hypernet.parameters()]
         return train_loop(
             es, params, train.inputs, train.outputs, epochs=h.epochs, batch_size=h.batch_size,
@@ -101,6 +83,4 @@ class GenUQ(Method):
         self, inputs: torch.Tensor, n_samples: int, generator: torch.Generator
     ) -> torch.Tensor:
         z = torch.randn(n_samples, self.hyper.latent_dim, generator=generator).to(self.device)
-        inputs = inputs.to(self.device)
-        chunks = [self.predict_draws(inputs, zc) for zc in z.split(self.hyper.sample_chunk)]
-        return torch.cat(chunks)
+        return self.sample_chunked(inputs, self.hypernet(z), self.hyper.sample_chunk)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io as io_text
 import logging
+import math
 import os
 import time
 from collections.abc import Mapping
@@ -39,6 +40,17 @@ def _write_log(history: list[dict[str, Any]], path: str | os.PathLike[str]) -> N
     io.atomic_write_text(path, buf.getvalue())
 
 
+def val_rel_l2_mean(m: Any, val: Data, n_samples: int = 64, seed: int = 0) -> float:
+    """Relative L2 error of the predictive mean on validation pairs (one realization each).
+
+    ‖mean − y‖ / ‖y‖ over all validation cases and points (a single aggregate number).
+    """
+    gen = torch.Generator().manual_seed(int(stream(seed, "validate").integers(2**62)))
+    with torch.no_grad():
+        mean = m.sample(val.inputs, n_samples, gen).mean(0)
+    return float((mean - val.outputs).norm() / val.outputs.norm())
+
+
 def train(
     problem: str,
     method: str,
@@ -50,29 +62,53 @@ def train(
     model_path: str,
     log_path: str,
     device: str = "auto",
+    reference_path: str | None = None,
+    divergence_factor: float = 2.0,
 ) -> str:
     """Fit one (problem, method, ratio, seed) and write ``model.pt`` and ``train_log.csv``.
 
-    Returns the status: ``ok`` or ``diverged`` (non-finite loss; the checkpoint records it).
+    A run diverges when its loss turns NaN/inf, or when ``reference_path`` (the deterministic
+    model's checkpoint, same problem and seed) is given and this run's validation rel. L2
+    error of the predictive mean exceeds ``divergence_factor`` times the reference's.
+
+    Returns the status: ``ok`` or ``diverged`` (the checkpoint records it and the reason).
     """
     torch.manual_seed(seed)
     m = make_method(method, problem, dict(hyper), ratio=ratio, seed=seed, device=device)
     log.info("training %s on %s (ratio %s, seed %d) on %s", method, problem, ratio, seed, m.device)
     train_data, val_data = _data(train_path, problem, m.device), _data(val_path, problem, m.device)
     start = time.perf_counter()
-    status = "ok"
+    status, reason = "ok", ""
     try:
         history = m.fit(train_data, val_data)
     except DivergedError as err:
         log.warning("diverged: %s", err)
-        status, history = "diverged", err.history
+        status, history, reason = "diverged", err.history, str(err)
     seconds = time.perf_counter() - start
+    checks: dict[str, float] = {}
+    if status == "ok":
+        checks["val_rel_l2_mean"] = val_rel_l2_mean(m, val_data, seed=seed)
+        if not math.isfinite(checks["val_rel_l2_mean"]):
+            status, reason = "diverged", "non-finite validation predictions"
+    if status == "ok" and reference_path is not None:
+        ref, _ = load_method(reference_path, str(m.device))
+        checks["reference_val_rel_l2_mean"] = val_rel_l2_mean(ref, val_data, seed=seed)
+        limit = divergence_factor * checks["reference_val_rel_l2_mean"]
+        if checks["val_rel_l2_mean"] > limit:
+            status = "diverged"
+            reason = (
+                f"validation rel. L2 of the mean {checks['val_rel_l2_mean']:.4g} > "
+                f"{divergence_factor} x deterministic {checks['reference_val_rel_l2_mean']:.4g}"
+            )
+            log.warning("diverged: %s", reason)
     peak = torch.cuda.max_memory_allocated() / 2**20 if m.device.type == "cuda" else 0.0
     log.info("done in %.1f s, status %s, peak GPU memory %.0f MiB", seconds, status, peak)
     state = m.state_dict()
+    state.update(checks)
     state.update(
-        status=status, train_seconds=seconds, device=str(m.device), n_params=m.n_params,
-        n_stochastic=m.n_stochastic, config_hash=config_hash(problem, method, ratio, seed, hyper),
+        status=status, status_reason=reason, train_seconds=seconds, device=str(m.device),
+        n_params=m.n_params, n_stochastic=m.n_stochastic,
+        config_hash=config_hash(problem, method, ratio, seed, hyper),
     )  # fmt: skip
     io.save_checkpoint(state, model_path)
     _write_log(history, log_path)
@@ -115,6 +151,7 @@ def predict(
         "ratio": "na" if state["ratio"] is None else state["ratio"], "seed": state["seed"],
         "split": ds.attrs["split"], "config_hash": state["config_hash"],
         "device": str(m.device), "status": state["status"],
+        "status_reason": state.get("status_reason", ""),
         "train_seconds": state["train_seconds"], "predict_seconds": seconds,
         "n_params": state["n_params"], "n_stochastic": state["n_stochastic"],
     }  # fmt: skip

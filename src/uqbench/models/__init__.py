@@ -20,20 +20,29 @@ MODELS: dict[str, type[nn.Module]] = {
 __all__ = ["MODELS", "build_model", "model_from_args"]
 
 
-def build_model(problem: str, inputs: torch.Tensor, outputs: torch.Tensor) -> nn.Module:
+def build_model(
+    problem: str,
+    inputs: torch.Tensor,
+    outputs: torch.Tensor,
+    channels: int = 1,
+    dropout: float = 0.0,
+) -> nn.Module:
     """The problem's base model sized for training data ``inputs`` (N, ...), ``outputs`` (N, ...).
 
     Data-dependent parts (the POD trunk) are fitted here; the result's ``init_args`` rebuild
-    the same architecture (its buffers come back with the state dict).
+    the same architecture (its buffers come back with the state dict). ``channels`` > 1 adds
+    output channels: the output is then (batch, channels, *output dims). ``dropout`` is the
+    drop probability of hidden units (active in training mode only).
     """
+    opts = {"channels": channels, "dropout": dropout}
     if problem == "elu":
-        return MORPhysics(grid=inputs.shape[-1])
+        return MORPhysics(grid=inputs.shape[-1], **opts)
     if problem == "poisson":
-        model = PODDeepONet(list(inputs.shape[1:]), list(outputs.shape[1:]))
+        model = PODDeepONet(list(inputs.shape[1:]), list(outputs.shape[1:]), **opts)
         model.fit_basis(outputs)
         return model
     if problem == "porous":
-        return ConvNet(out=outputs.shape[-1])
+        return ConvNet(out=outputs.shape[-1], **opts)
     raise ValueError(f"no base model for problem {problem!r}; known: {sorted(MODELS)}")
 
 

@@ -2,6 +2,8 @@
 
 Four stride-2 3x3 conv blocks (16-32-64-128 channels, ELU), global average pool, then an
 MLP 128 -> 64 -> 2. The output is the point in [0, 1]² (unconstrained linear head).
+``channels`` > 1 gives (batch, channels, 2) (e.g. a log-variance head); ``dropout`` drops
+conv features (whole channels) and hidden units of the head.
 """
 
 from __future__ import annotations
@@ -15,19 +17,30 @@ from uqbench.models.layers import MLP
 
 
 class ConvNet(nn.Module):
-    def __init__(self, channels: list[int] | None = None, out: int = 2) -> None:
+    def __init__(
+        self,
+        conv_channels: list[int] | None = None,
+        out: int = 2,
+        channels: int = 1,
+        dropout: float = 0.0,
+    ) -> None:
         super().__init__()
-        channels = list(channels or [16, 32, 64, 128])
-        self.init_args = {"channels": channels, "out": out}
-        sizes = [1, *channels]
+        conv_channels = list(conv_channels or [16, 32, 64, 128])
+        self.init_args = {"conv_channels": conv_channels, "out": out, "channels": channels,
+                          "dropout": dropout}  # fmt: skip
+        self.out, self.channels, self.dropout = out, channels, dropout
+        sizes = [1, *conv_channels]
         self.convs = nn.ModuleList(
             nn.Conv2d(a, b, kernel_size=3, stride=2, padding=1)
             for a, b in itertools.pairwise(sizes)
         )
-        self.head = MLP([channels[-1], 64, out])
+        self.head = MLP([conv_channels[-1], 64, out * channels], dropout)
 
     def forward(self, img: torch.Tensor) -> torch.Tensor:
         x = img.unsqueeze(-3)  # (batch, 1, x, y)
         for conv in self.convs:
             x = nn.functional.elu(conv(x))
-        return self.head(x.mean(dim=(-2, -1)))
+            if self.dropout > 0:
+                x = nn.functional.dropout2d(x, self.dropout, self.training)
+        y = self.head(x.mean(dim=(-2, -1)))
+        return y if self.channels == 1 else y.unflatten(-1, (self.channels, self.out))

@@ -2,10 +2,14 @@
 
 The trunk is fixed: the top ``modes`` POD modes φ_k of the training outputs (with their
 singular-value scale s_k, so the branch outputs b_k are O(1)) plus the training mean. The
-branch is an MLP over the flattened input, n_in -> 128 -> 128 -> modes (ELU).
+branch is an MLP over the flattened input, n_in -> 128 -> 128 -> modes (ELU). With
+``channels`` > 1 the branch gives one coefficient set per channel; channels after the first
+(e.g. a log-variance head) have a learned constant offset instead of the training mean.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import nn
@@ -14,17 +18,26 @@ from uqbench.models.layers import MLP
 
 
 class PODDeepONet(nn.Module):
-    """Input (batch, *in_shape) -> output (batch, *out_shape)."""
+    """Input (batch, *in_shape) -> output (batch, *out_shape) or (batch, C, *out_shape)."""
 
     def __init__(
-        self, in_shape: list[int], out_shape: list[int], modes: int = 32, width: int = 128
+        self,
+        in_shape: list[int],
+        out_shape: list[int],
+        modes: int = 32,
+        width: int = 128,
+        channels: int = 1,
+        dropout: float = 0.0,
     ) -> None:
         super().__init__()
         self.init_args = {"in_shape": list(in_shape), "out_shape": list(out_shape),
-                          "modes": modes, "width": width}  # fmt: skip
-        self.in_shape, self.out_shape = tuple(in_shape), tuple(out_shape)
-        n_in, n_out = int(torch.tensor(in_shape).prod()), int(torch.tensor(out_shape).prod())
-        self.branch = MLP([n_in, width, width, modes])
+                          "modes": modes, "width": width, "channels": channels,
+                          "dropout": dropout}  # fmt: skip
+        self.in_shape, self.out_shape, self.channels = tuple(in_shape), tuple(out_shape), channels
+        n_in, n_out = math.prod(in_shape), math.prod(out_shape)
+        self.branch = MLP([n_in, width, width, modes * channels], dropout)
+        if channels > 1:
+            self.offset = nn.Parameter(torch.zeros(channels - 1, 1))
         # trunk: set by fit_basis (saved in the state dict as buffers)
         self.register_buffer("mean", torch.zeros(n_out))
         self.register_buffer("basis", torch.zeros(modes, n_out))
@@ -43,4 +56,8 @@ class PODDeepONet(nn.Module):
 
     def forward(self, a: torch.Tensor) -> torch.Tensor:
         coeff = self.branch(a.flatten(-len(self.in_shape)))
-        return (self.mean + coeff @ self.basis).unflatten(-1, self.out_shape)
+        if self.channels == 1:
+            return (self.mean + coeff @ self.basis).unflatten(-1, self.out_shape)
+        out = coeff.unflatten(-1, (self.channels, -1)) @ self.basis  # (batch, C, n_out)
+        shift = torch.cat([self.mean[None], self.offset.expand(-1, self.mean.shape[0])])
+        return (out + shift).unflatten(-1, self.out_shape)

@@ -1,9 +1,10 @@
 """MOR-Physics-style 1D operator (elu problem): v = F⁻¹[ g(k) · F[h(u)] ].
 
-h is a pointwise MLP (1 -> w -> w -> 1) applied at every grid point; g is an MLP of the
-normalised wavenumber (1 -> w -> w -> 2) giving a complex multiplier per wavenumber. The true
-elu operator (A exp(-(ℓk)²) F[ELU(u)]) is in this class, so a perfect UQ method can match
-the data distribution exactly.
+h is a pointwise MLP (1 -> w -> w -> C) applied at every grid point; g is an MLP of the
+normalised wavenumber (1 -> w -> w -> 2C) giving a complex multiplier per wavenumber and
+output channel. The true elu operator (A exp(-(ℓk)²) F[ELU(u)]) is in this class, so a
+perfect UQ method can match the data distribution exactly. ``channels`` > 1 adds output
+channels (e.g. a log-variance head); ``dropout`` drops hidden units of h and g.
 """
 
 from __future__ import annotations
@@ -15,19 +16,23 @@ from uqbench.models.layers import MLP
 
 
 class MORPhysics(nn.Module):
-    """Input (batch, x) -> output (batch, x) on a periodic grid of ``grid`` points."""
+    """Input (batch, x) -> output (batch, x), or (batch, channels, x) when channels > 1."""
 
-    def __init__(self, grid: int, width: int = 32) -> None:
+    def __init__(self, grid: int, width: int = 32, channels: int = 1, dropout: float = 0.0):
         super().__init__()
-        self.init_args = {"grid": grid, "width": width}
-        self.grid = grid
-        self.h = MLP([1, width, width, 1])
-        self.g = MLP([1, width, width, 2])
+        self.init_args = {"grid": grid, "width": width, "channels": channels, "dropout": dropout}
+        self.grid, self.channels, self.dropout = grid, channels, dropout
+        self.h = MLP([1, width, width, channels], dropout)
+        self.g = MLP([1, width, width, 2 * channels], dropout)
         k = torch.arange(grid // 2 + 1, dtype=torch.float32)
         self.register_buffer("k", (k / k[-1])[:, None], persistent=False)
 
     def forward(self, u: torch.Tensor) -> torch.Tensor:
-        hu = self.h(u[..., None])[..., 0]
-        gk = self.g(self.k)  # (k, 2): real and imaginary part of the multiplier
-        spec = torch.fft.rfft(hu, dim=-1) * torch.complex(gk[:, 0], gk[:, 1])
-        return torch.fft.irfft(spec, n=self.grid, dim=-1)
+        hu = self.h(u[..., None]).movedim(-1, -2)  # (batch, C, x)
+        k = self.k
+        if self.dropout > 0 and self.training:  # an independent dropout mask per input
+            k = k.expand(*u.shape[:-1], *k.shape)
+        gk = self.g(k).movedim(-1, -2)  # (..., 2C, k): real and imaginary parts
+        mult = torch.complex(gk[..., : self.channels, :], gk[..., self.channels :, :])
+        v = torch.fft.irfft(torch.fft.rfft(hu, dim=-1) * mult, n=self.grid, dim=-1)
+        return v[..., 0, :] if self.channels == 1 else v

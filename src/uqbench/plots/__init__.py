@@ -2,5 +2,6 @@
 
 from uqbench.plots.curves import training_curves
 from uqbench.plots.problem import problem_figure
+from uqbench.plots.ratio import ratio_study_figure
 
-__all__ = ["problem_figure", "training_curves"]
+__all__ = ["problem_figure", "ratio_study_figure", "training_curves"]

@@ -29,6 +29,9 @@ def training_curves(
                 style = ":" if phase.endswith("pretrain") else "-"
                 ax.plot(*zip(*pts, strict=True), style, color=color,
                         label=label if style == "-" else f"{label} (pre-fit)")  # fmt: skip
-        ax.set(title=problem, xlabel="epoch", ylabel="training loss", yscale="log")
+        losses = [float(r["loss"]) for _, rows in items for r in rows]
+        # negative ELBOs (vi, flow) can be < 0: a log axis only when every loss is positive
+        scale = "log" if all(v > 0 for v in losses) else "symlog"
+        ax.set(title=problem, xlabel="epoch", ylabel="training loss", yscale=scale)
         ax.legend(fontsize=7)
     save(fig, outputs)

@@ -1,0 +1,8 @@
+"""Rule ratio_figure: energy distance against the stochastic-parameter ratio, DnC marked."""
+
+from uqbench.logs import to_file
+
+to_file(snakemake.log[0])
+from uqbench.plots import ratio_study_figure
+
+ratio_study_figure(list(snakemake.input), outputs=list(snakemake.output))

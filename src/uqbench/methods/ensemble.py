@@ -1,0 +1,114 @@
+"""ensemble: deep ensemble (Lakshminarayanan et al.) of heteroscedastic base models.
+
+M base models (different initialisation seeds) each output a mean and a log-variance field
+(the base model with 2 output channels) and are trained on the Gaussian NLL. All members are
+trained in one vectorised pass: their parameters are stacked and evaluated with
+``vmap(functional_call)``, and Adam treats every element independently, so this equals M
+independent trainings on the same mini-batch sequence. Samples come from the mixture: a
+uniformly chosen member, then N(μ_m(a), diag σ_m²(a)).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.func import functional_call, vmap
+
+from uqbench.methods.base import Data, Method
+from uqbench.methods.likelihood import gaussian_nll
+from uqbench.methods.training import train_loop
+from uqbench.models import build_model, model_from_args
+
+LOG_VAR_MIN = -20.0  # floor of the variance head (keeps exp(-log_var) finite)
+
+
+@dataclass(frozen=True)
+class EnsembleHyper:
+    members: int = 5
+    epochs: int = 200
+    batch_size: int = 64
+    lr: float = 1e-3
+
+    def __post_init__(self) -> None:
+        if self.members < 2:
+            raise ValueError(f"methods.ensemble.members must be >= 2, got {self.members}")
+
+
+def mixture_sample(
+    mean: torch.Tensor, log_var: torch.Tensor, n: int, generator: torch.Generator
+) -> torch.Tensor:
+    """Samples of a uniform mixture of diagonal Gaussians.
+
+    Args:
+        mean, log_var: (member, case, *output dims).
+        n: number of samples per case.
+
+    Returns:
+        (n, case, *output dims); each sample picks one member per case.
+    """
+    m, cases = mean.shape[:2]
+    pick = torch.randint(m, (n, cases), generator=generator).to(mean.device)
+    idx = pick.view(n, cases, *([1] * (mean.dim() - 2))).expand(n, *mean.shape[1:])
+    mu = torch.gather(mean, 0, idx)
+    sd = torch.gather(torch.exp(0.5 * log_var), 0, idx)
+    return mu + sd * torch.randn(mu.shape, generator=generator).to(mu.device)
+
+
+class Ensemble(Method):
+    name = "ensemble"
+    Hyper = EnsembleHyper
+
+    def build(self, train: Data) -> None:
+        inputs, outputs = train.inputs.cpu(), train.outputs.cpu()
+        members = []
+        for i in range(self.hyper.members):
+            torch.manual_seed(self.seed * 1000 + i)
+            members.append(build_model(self.problem, inputs, outputs, channels=2))
+        self.members = nn.ModuleList(members).to(self.device)
+        self.model = self.members[0]
+
+    def modules(self) -> dict[str, nn.Module]:
+        return {"members": self.members}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.members = nn.ModuleList(
+            model_from_args(self.problem, state["model_args"]) for _ in range(self.hyper.members)
+        ).to(self.device)
+        self.model = self.members[0]
+        self.members.load_state_dict(state["weights"]["members"])
+
+    @property
+    def n_params(self) -> int:
+        return sum(p.numel() for p in self.members.parameters())
+
+    def forward_all(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and log-variance of every member: each (member, case, *output dims)."""
+        stacked = {
+            name: torch.stack([dict(m.named_parameters())[name] for m in self.members])
+            for name, _ in self.model.named_parameters()
+        }
+        out = vmap(lambda p: functional_call(self.model, p, (inputs,)))(stacked)
+        return out[:, :, 0], out[:, :, 1].clamp_min(LOG_VAR_MIN)
+
+    def fit(self, train: Data, val: Data) -> list[dict[str, float]]:
+        h = self.hyper
+        if self.model is None:
+            self.build(train)
+
+        def nll(a: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            mean, log_var = self.forward_all(a)
+            return gaussian_nll(mean, y, log_var).mean(-1).sum()  # sum over members
+
+        return train_loop(
+            nll, self.members.parameters(), train.inputs, train.outputs, epochs=h.epochs,
+            batch_size=h.batch_size, lr=h.lr, seed=self.seed, tag=self.name,
+        )  # fmt: skip
+
+    @torch.no_grad()
+    def sample(
+        self, inputs: torch.Tensor, n_samples: int, generator: torch.Generator
+    ) -> torch.Tensor:
+        mean, log_var = self.forward_all(inputs.to(self.device))
+        return mixture_sample(mean, log_var, n_samples, generator)

@@ -1,0 +1,68 @@
+"""Shared base of the (r) methods: a random subset S of the base model's parameters is random.
+
+genuq, vi and flow perturb only the ⌈r·P⌉ flat-parameter indices in S (fixed by the seed);
+the other weights are point estimates. ``predict_perturbed`` evaluates many perturbations
+of θ_S in one ``vmap(functional_call)`` call, never a Python loop over draws.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.func import functional_call, vmap
+
+from uqbench.methods.base import Data, FlatParams, Method, stochastic_indices
+from uqbench.methods.training import train_loop
+
+
+class SubsetMethod(Method):
+    uses_ratio = True
+
+    def _build_extra(self) -> None:
+        self.flat = FlatParams(self.model)
+        self.S = stochastic_indices(self.flat.total, self.ratio, self.seed).to(self.device)
+        self._build_posterior()
+
+    def _build_posterior(self) -> None:
+        """Hook: create the modules that generate perturbations of θ_S."""
+        raise NotImplementedError
+
+    @property
+    def n_stochastic(self) -> int:
+        return int(self.S.numel())
+
+    def subset_values(self) -> torch.Tensor:
+        """The current point values μ_S of the stochastic parameters, shape (|S|,)."""
+        flat = torch.cat([p.reshape(-1) for p in self.model.parameters()])
+        return flat[self.S]
+
+    def predict_perturbed(self, inputs: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
+        """f_θ(a) with θ_S = μ_S + δ for each row of δ.
+
+        Args:
+            inputs: (case, *input grid).
+            delta: (draw, |S|) perturbations of the stochastic parameters.
+
+        Returns:
+            (draw, case, *output dims).
+        """
+        full = torch.zeros(delta.shape[0], self.flat.total, device=delta.device, dtype=delta.dtype)
+        full = full.index_copy(1, self.S, delta)
+        base = dict(self.model.named_parameters())
+        params = {n: base[n] + d for n, d in self.flat.unflatten(full).items()}
+        return vmap(lambda p: functional_call(self.model, p, (inputs,)))(params)
+
+    def pretrain(self, train: Data, epochs: int, batch_size: int, lr: float) -> list[dict]:
+        """Deterministic MSE pre-fit of all base weights, so training starts at the point fit."""
+
+        def mse(a: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            return (self.model(a) - y).pow(2).mean()
+
+        return train_loop(
+            mse, self.model.parameters(), train.inputs, train.outputs, epochs=epochs,
+            batch_size=batch_size, lr=lr, seed=self.seed, tag=f"{self.name}/pretrain",
+        )  # fmt: skip
+
+    def sample_chunked(self, inputs: torch.Tensor, delta: torch.Tensor, chunk: int) -> torch.Tensor:
+        """``predict_perturbed`` over chunks of draws (bounds memory); (draw, case, ...)."""
+        inputs = inputs.to(self.device)
+        return torch.cat([self.predict_perturbed(inputs, d) for d in delta.split(chunk)])

@@ -1,0 +1,99 @@
+"""Shared ELBO training of the variational (r) methods vi and flow (METHODS.md).
+
+q(θ_S) is a variational posterior over the stochastic subset S; the other weights are point
+estimates. Loss per mini-batch (the negative ELBO per training input):
+    E_q[-log N(y; f_θ(a), σ² I)] + KL(q(θ_S) ‖ N(0, I)) / N,
+with the expectation over ``n_mc`` reparameterised draws evaluated in one vmapped call and σ
+a learned homoscedastic noise (started at the pre-fit's training residual). Predictive
+samples add the likelihood noise σ·ε to each parameter draw's prediction — that is what
+makes these samples look noisy and uncorrelated; it is kept on purpose.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import abstractmethod
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from uqbench.methods.base import Data
+from uqbench.methods.likelihood import NoiseScale, gaussian_nll
+from uqbench.methods.subset import SubsetMethod
+from uqbench.methods.training import train_loop
+
+
+@dataclass(frozen=True)
+class VariationalHyper:
+    epochs: int = 300
+    pretrain_epochs: int = 50
+    batch_size: int = 64
+    lr: float = 1e-3
+    n_mc: int = 4
+    init_std: float = 1e-3
+    sample_chunk: int = 64
+
+
+def standard_normal_log_prob(x: torch.Tensor) -> torch.Tensor:
+    """log N(x; 0, I) summed over the last dim: (..., d) -> (...)."""
+    return -0.5 * (x.pow(2).sum(-1) + x.shape[-1] * math.log(2 * math.pi))
+
+
+class VariationalMethod(SubsetMethod):
+    """ELBO training and noisy sampling; subclasses define q through ``draw`` and ``kl``."""
+
+    posterior: nn.Module
+
+    def _build_posterior(self) -> None:
+        torch.manual_seed(self.seed + 1)
+        self.posterior = self._make_posterior(int(self.S.numel())).to(self.device)
+        self.noise = NoiseScale().to(self.device)
+
+    @abstractmethod
+    def _make_posterior(self, dim: int) -> nn.Module:
+        """The module holding q's parameters for a subset of ``dim`` parameters."""
+
+    @abstractmethod
+    def draw(self, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """n reparameterised perturbations δ (n, |S|) of θ_S = μ_S + δ and log q(θ_S) (n,)."""
+
+    @abstractmethod
+    def kl(self, theta: torch.Tensor, log_q: torch.Tensor) -> torch.Tensor:
+        """KL(q ‖ N(0, I)) (a scalar) given draws θ_S (n, |S|) and their log q (n,)."""
+
+    def modules(self) -> dict[str, nn.Module]:
+        return {"model": self.model, "posterior": self.posterior, "noise": self.noise}
+
+    def fit(self, train: Data, val: Data) -> list[dict[str, float]]:
+        h = self.hyper
+        if self.model is None:
+            self.build(train)
+        history = self.pretrain(train, h.pretrain_epochs, h.batch_size, h.lr)
+        with torch.no_grad():
+            self.noise.set_std(
+                float((self.model(train.inputs) - train.outputs).pow(2).mean()) ** 0.5
+            )
+        n_train = train.inputs.shape[0]
+        gen = torch.Generator(device=self.device).manual_seed(self.seed)
+
+        def neg_elbo(a: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            delta, log_q = self.draw(h.n_mc, gen)
+            pred = self.predict_perturbed(a, delta)  # (n_mc, batch, ...)
+            nll = gaussian_nll(pred, y, self.noise.log_var).mean()
+            return nll + self.kl(self.subset_values() + delta, log_q) / n_train
+
+        params = [*self.model.parameters(), *self.posterior.parameters(), self.noise.log_var]
+        return train_loop(
+            neg_elbo, params, train.inputs, train.outputs, epochs=h.epochs,
+            batch_size=h.batch_size, lr=h.lr, seed=self.seed + 1, tag=self.name, history=history,
+        )  # fmt: skip
+
+    @torch.no_grad()
+    def sample(
+        self, inputs: torch.Tensor, n_samples: int, generator: torch.Generator
+    ) -> torch.Tensor:
+        delta, _ = self.draw(n_samples, generator)
+        pred = self.sample_chunked(inputs, delta, self.hyper.sample_chunk)
+        eps = torch.randn(pred.shape, generator=generator).to(pred.device)
+        return pred + self.noise.std * eps

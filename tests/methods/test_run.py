@@ -1,0 +1,64 @@
+"""train -> predict -> evaluate -> tables through the rule entry points, incl. divergence."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from uqbench import io
+from uqbench.methods.run import predict, train
+from uqbench.metrics.evaluate import evaluate
+from uqbench.metrics.tables import ratio_table
+from uqbench.problems import generate_data
+
+SETTINGS = {"grid": 64, "sizes": {"train": 64, "val": 16, "test": 4, "ood": 4, "realizations": 8}}
+DET = {"epochs": 30, "batch_size": 16, "lr": 3e-3}
+VI = {"epochs": 2, "pretrain_epochs": 30, "batch_size": 16, "lr": 3e-3, "n_mc": 2}
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    root = tmp_path_factory.mktemp("data")
+    for split in ("train", "val", "test"):
+        generate_data("elu", SETTINGS, split, 0, root / f"{split}.nc")
+    ref = root / "det.pt"
+    train("elu", "deterministic", None, 0, DET, str(root / "train.nc"), str(root / "val.nc"),
+          str(ref), str(root / "det.csv"), device="cpu")  # fmt: skip
+    return root
+
+
+def run(data, tmp_path, hyper, **kw):
+    model = tmp_path / "model.pt"
+    status = train("elu", "vi", 0.05, 0, hyper, str(data / "train.nc"), str(data / "val.nc"),
+                   str(model), str(tmp_path / "log.csv"), device="cpu", **kw)  # fmt: skip
+    predict(str(model), str(data / "test.nc"), str(tmp_path / "test.nc"), 8, 0, device="cpu")
+    result = evaluate(tmp_path / "test.nc", data / "test.nc", tmp_path / "test.json")
+    return status, io.load_checkpoint(model), result
+
+
+def test_a_sound_run_passes_the_divergence_check(data, tmp_path):
+    status, state, result = run(data, tmp_path, VI, reference_path=str(data / "det.pt"))
+    assert status == "ok" == result["status"]
+    assert state["val_rel_l2_mean"] <= 2 * state["reference_val_rel_l2_mean"]
+    assert all(math.isfinite(v["mean"]) for v in result["metrics"].values())
+
+
+def test_nan_loss_is_diverged_with_nan_metrics_and_dnc(data, tmp_path):
+    status, state, result = run(data, tmp_path, {**VI, "lr": 1e12, "pretrain_epochs": 2})
+    assert status == "diverged" == result["status"]
+    assert "loss became" in state["status_reason"]
+    assert np.isnan(io.read_predictions(tmp_path / "test.nc")["prediction"].values).all()
+    assert all(math.isnan(v["mean"]) for v in result["metrics"].values())
+    ratio_table([tmp_path / "test.json"], tmp_path / "r.csv", tmp_path / "r.md")
+    assert "DnC" in (tmp_path / "r.md").read_text()
+
+
+def test_far_worse_than_deterministic_is_diverged(data, tmp_path):
+    # an untrained model (1 tiny step) is far worse than the deterministic reference
+    hyper = {**VI, "pretrain_epochs": 0, "epochs": 1, "lr": 1e-9}
+    status, state, result = run(data, tmp_path, hyper, reference_path=str(data / "det.pt"))
+    assert status == "diverged" == result["status"]
+    assert "x deterministic" in state["status_reason"]
+    assert state["val_rel_l2_mean"] > 2 * state["reference_val_rel_l2_mean"]
+    assert json.loads((tmp_path / "test.json").read_text())["status_reason"].startswith("valid")
