@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+APT_STAMP := $(VENV)/.apt-installed
 CORES ?= all
 
 .PHONY: setup test lint study bench clean
@@ -15,6 +16,17 @@ $(STAMP): envs/requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
+# System packages (Slurm + munge for the cluster test), as root only; otherwise the cluster
+# test is skipped and says why.
+$(APT_STAMP): envs/apt.txt | $(STAMP)
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			$$(grep -v '^#' envs/apt.txt) >/dev/null; \
+	else \
+		echo "not root (or no apt-get): not installing envs/apt.txt; the Slurm test will be skipped"; \
+	fi
+	touch $@
+
 setup: $(STAMP)
 
 lint: $(STAMP)
@@ -22,11 +34,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/snakemake --lint
 
-test: lint
+test: lint $(APT_STAMP)
 	$(BIN)/pytest
 
 study: $(STAMP)
-	$(BIN)/snakemake --cores $(CORES)
+	$(BIN)/snakemake --workflow-profile profiles/local --cores $(CORES)
 
 bench: $(STAMP)
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done

@@ -1,6 +1,6 @@
 # uqbench: uncertainty quantification in operator learning, the GenUQ benchmark study.
-# Run the full study with `snakemake --cores all` (the workflow profile profiles/default is
-# picked up automatically); see README.md.
+# Run the full study with `make study` (= snakemake --workflow-profile profiles/local) or
+# `snakemake --cores all`; on Slurm with `snakemake --profile profiles/slurm`. See README.md.
 import os
 
 from snakemake.utils import min_version, validate
@@ -43,4 +43,5 @@ rule all:
         ),
         "results/figures/training_curves.png",
         ratio_study_targets(),
+        ood_auroc_targets(),
     default_target: True

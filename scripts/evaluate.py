@@ -9,4 +9,6 @@ evaluate(
     predictions=snakemake.input.predictions,
     data=snakemake.input.data,
     output=snakemake.output[0],
+    ood_predictions=snakemake.input.get("ood_predictions"),
+    ood_data=snakemake.input.get("ood_data"),
 )

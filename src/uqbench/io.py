@@ -204,14 +204,18 @@ def prediction_dataset(
     output_dims: Sequence[str],
     coords: Mapping[str, np.ndarray],
     attrs: Mapping[str, Any],
+    epistemic_score: np.ndarray | None = None,
 ) -> xr.Dataset:
-    """Predictions ``prediction(sample, case, *output_dims)`` (float32) with provenance attrs."""
-    ds = xr.Dataset(
-        {"prediction": (("sample", "case", *output_dims), np.asarray(samples, np.float32))},
+    """Predictions ``prediction(sample, case, *output_dims)`` (float32) with provenance attrs,
+    plus ``epistemic_score(case)`` (float64) for methods that score their inputs."""
+    data = {"prediction": (("sample", "case", *output_dims), np.asarray(samples, np.float32))}
+    if epistemic_score is not None:
+        data["epistemic_score"] = (("case",), np.asarray(epistemic_score, np.float64))
+    return xr.Dataset(
+        data,
         coords={k: np.asarray(v) for k, v in coords.items() if k in output_dims},
         attrs=provenance(**attrs),
     )
-    return ds
 
 
 def read_predictions(path: str | os.PathLike[str]) -> xr.Dataset:
@@ -224,6 +228,13 @@ def read_predictions(path: str | os.PathLike[str]) -> xr.Dataset:
     if ds.attrs["status"] == "diverged":
         return ds
     _check_var(ds, path, "prediction", ("sample", "case"))
+    if "epistemic_score" in ds:
+        score = ds["epistemic_score"]
+        if score.dims != ("case",) or score.sizes["case"] != ds.sizes["case"]:
+            raise DataFileError(path, f"variable 'epistemic_score' has dims {score.dims}; "
+                                "expected ('case',) matching 'prediction'")  # fmt: skip
+        if not np.all(np.isfinite(score.values)):
+            raise DataFileError(path, "variable 'epistemic_score' contains NaN or inf")
     return ds
 
 

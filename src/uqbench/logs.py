@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 
 
 def to_file(path: str, level: int = logging.INFO) -> None:
-    """Send all log records (library modules included) to ``path``."""
+    """Send all log records (library modules included) to ``path``.
+
+    The first line names the host and, under Slurm, the job id, so a log can be traced to
+    the cluster job that wrote it.
+    """
     logging.basicConfig(
         filename=path, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    job = os.environ.get("SLURM_JOB_ID")
+    logging.getLogger(__name__).info(
+        "host %s%s", socket.gethostname(), f" SLURM_JOB_ID={job}" if job else ""
     )

@@ -22,6 +22,17 @@ TINY_HYPER = {
     "flow": {"epochs": 2, "pretrain_epochs": 1, "batch_size": 16, "n_mc": 2, "hidden": [8]},
     "mc_dropout": {"epochs": 2, "batch_size": 16},
     "ensemble": {"epochs": 2, "batch_size": 16, "members": 3},
+    "regrad": {"n_probes": 2, "n_perturbations": 2},
+    "isograd": {"n_probes": 4, "score_probes": 2},
+    "ecsg": {
+        "latent_u": 4,
+        "latent_a": 4,
+        "ode_steps": 10,
+        "n_pairs": 32,
+        "hidden": [8],
+        "epochs": 2,
+    },
+    "decu": {"members": 3, "pretrain_epochs": 2, "epochs": 2, "batch_size": 16},
 }
 SIZES = {"train": 48, "val": 8, "test": 4, "ood": 4, "realizations": 8}
 SMALL = {"elu": {"grid": 64}, "poisson": {"n": 8}, "porous": {"length": 16, "width": 8}}
@@ -33,8 +44,10 @@ def test_registry_matches_the_schema():
     assert set(schema["properties"]["hyper"]["properties"]) == set(METHODS)
     assert set(TINY_HYPER) == set(METHODS)  # this contract test covers every method
     smk = (REPO / "workflow/rules/common.smk").read_text()
-    ratio_methods = {n for n, cls in METHODS.items() if cls.uses_ratio}
-    assert all(f'"{n}"' in smk.split("RATIO_METHODS")[1].split("\n")[0] for n in ratio_methods)
+    for const, attr in (("RATIO_METHODS", "uses_ratio"), ("SCORE_METHODS", "has_score")):
+        line = smk.split(f"{const} = ")[1].split("\n")[0]
+        declared = {n for n, cls in METHODS.items() if getattr(cls, attr)}
+        assert {w.strip('" ') for w in line.strip("{}").split(",")} == declared, const
 
 
 @pytest.mark.parametrize("problem", sorted(SMALL))
@@ -44,24 +57,39 @@ def test_fit_sample_write_read(name, problem, tmp_path):
     tr, te = p.generate("train", 0), p.generate("test", 0)
     train = Data(torch.from_numpy(tr["input"].values), torch.from_numpy(tr["output"].values[:, 0]))
     m = make_method(name, problem, TINY_HYPER[name], ratio=0.05, seed=0, device="cpu")
+    if m.needs_pretrained:
+        det = make_method("deterministic", problem, TINY_HYPER["deterministic"], device="cpu")
+        det.fit(train, train)
+        m.attach_pretrained(det.model)
     history = m.fit(train, train)
-    assert history and all(np.isfinite(r["loss"]) for r in history)
+    assert all(np.isfinite(r["loss"]) for r in history)
+    assert history or m.needs_pretrained  # only post-hoc methods train nothing
     inputs = torch.from_numpy(te["input"].values)
     s = m.sample(inputs, 6, torch.Generator().manual_seed(0))
     assert s.shape == (6, *te["output"].shape[:1], *te["output"].shape[2:])
     assert torch.isfinite(s).all()
+    score = m.epistemic_score(inputs) if m.has_score else None
+    if m.has_score:
+        assert score.shape == (inputs.shape[0],) and torch.isfinite(score).all()
 
     ckpt = tmp_path / "model.pt"
     io.save_checkpoint({**m.state_dict(), "status": "ok"}, ckpt)
     again, _ = load_method(str(ckpt), device="cpu")
     torch.testing.assert_close(again.sample(inputs, 6, torch.Generator().manual_seed(0)), s)
+    if m.has_score:
+        torch.testing.assert_close(again.epistemic_score(inputs), score)
 
     attrs = {"problem": problem, "method": name, "ratio": 0.05, "seed": 0, "status": "ok"}
     out = tmp_path / "test.nc"
-    io.write_dataset(io.prediction_dataset(s.numpy(), te["output"].dims[2:], te.coords, attrs), out)
+    score_np = None if score is None else score.detach().numpy()
+    ds = io.prediction_dataset(
+        s.detach().numpy(), te["output"].dims[2:], te.coords, attrs, score_np
+    )
+    io.write_dataset(ds, out)
     back = io.read_predictions(out)
+    assert ("epistemic_score" in back) == m.has_score
     assert back["prediction"].dims[:2] == ("sample", "case")
-    np.testing.assert_allclose(back["prediction"].values, s.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(back["prediction"].values, s.detach().numpy(), rtol=1e-6)
 
 
 def test_hyper_rejects_unknown_keys():

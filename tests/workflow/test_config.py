@@ -8,7 +8,7 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from tests.workflow.conftest import REPO, TINY
+from tests.workflow.conftest import REPO, TINY, run_snakemake
 from uqbench.problems import PROBLEMS
 
 SCHEMA = str(REPO / "workflow" / "schemas" / "config.schema.yaml")
@@ -51,6 +51,26 @@ def test_problem_enum_matches_the_registry():
         ({"data": {"elu": {"sizes": {"train": 0}}}}, "'train'"),
         ({"data": {"poisson": {"forcing": {"kernel": "matern"}}}}, "'kernel'"),
         ({"data": {"poisson": {"log_conductivity": {"length": 0}}}}, "'length'"),
+        ({"methods": ["gp"]}, "'methods'"),
+        ({"methods": []}, "'methods'"),
+        ({"methods": ["genuq", "genuq"]}, "'methods'"),
+        ({"ratios": [0.0]}, "'ratios'"),
+        ({"ratios": [1.5]}, "'ratios'"),
+        ({"ratios": [-0.1, 0.2]}, "'ratios'"),
+        ({"main_ratio": 0}, "'main_ratio'"),
+        ({"seeds": [0, 0]}, "'seeds'"),
+        ({"seeds": [-3]}, "'seeds'"),
+        ({"n_samples": 1}, "'n_samples'"),
+        ({"device": "tpu"}, "'device'"),
+        ({"divergence_factor": 1}, "'divergence_factor'"),
+        ({"hyper": {"genuq": {"epoch": 3}}}, "'epoch'"),
+        ({"hyper": {"genuq": {"n_z": 1}}}, "'n_z'"),
+        ({"hyper": {"vi": {"n_mc": "4"}}}, "'n_mc'"),
+        ({"hyper": {"vi": {"lrr": 0.1}}}, "'lrr'"),
+        ({"hyper": {"flow": {"kind": "realnvp"}}}, "'kind'"),
+        ({"hyper": {"mc_dropout": {"p": 1.0}}}, "'p'"),
+        ({"hyper": {"ensemble": {"members": 1}}}, "'members'"),
+        ({"hyper": {"svgd": {}}}, "'svgd'"),
     ],
 )
 def test_bad_config_is_rejected_naming_the_key(cfg, named):
@@ -58,8 +78,18 @@ def test_bad_config_is_rejected_naming_the_key(cfg, named):
         _validated(cfg)
 
 
-def test_bad_key_fails_at_parse_time_before_any_job(tmp_path, snakemake_runner):
-    proc = snakemake_runner(tmp_path, "--config", "problemz=[elu]", check=False)
+@pytest.mark.parametrize(
+    ("yaml_text", "named"),
+    [
+        ("problemz: [elu]\n", "'problemz' was unexpected"),
+        ("ratios: [0.1, 0.2]\nmain_ratio: 0.3\n", "main_ratio"),
+        ("hyper: {vi: {epochz: 3}}\n", "'epochz' was unexpected"),
+    ],
+)
+def test_bad_config_fails_at_parse_time_before_any_job(yaml_text, named, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml_text)
+    proc = run_snakemake(tmp_path, check=False, configfiles=(bad,))
     assert proc.returncode != 0
-    assert "'problemz' was unexpected" in proc.stdout + proc.stderr
-    assert not (tmp_path / "results").exists()
+    assert named in proc.stdout + proc.stderr
+    assert not (tmp_path / "results").exists() and not (tmp_path / "logs").exists()

@@ -4,11 +4,20 @@ import json
 import math
 
 import pytest
+import yaml
 
-from tests.workflow.conftest import run_snakemake
+from tests.workflow.conftest import TINY, run_snakemake
+from uqbench.methods import METHODS
 
-PROBLEMS = ("elu", "poisson", "porous")
-METHOD_RUNS = (("deterministic", "na"), ("genuq", "0.05"))
+CONFIG = yaml.safe_load(TINY.read_text())
+PROBLEMS = tuple(CONFIG["problems"])
+METHOD_RUNS = tuple(
+    (m, str(CONFIG["main_ratio"]) if METHODS[m].uses_ratio else "na") for m in CONFIG["methods"]
+)
+
+
+def test_the_tiny_study_runs_every_registered_method():
+    assert set(CONFIG["methods"]) == set(METHODS)
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +37,14 @@ def test_every_target_exists(study):
             run = study / f"results/models/{p}/{method}/r{ratio}/s0"
             assert (run / "model.pt").exists() and (run / "train_log.csv").exists()
     assert (study / "results/figures/training_curves.png").exists()
+    assert (study / "results/figures/ratio_study.png").exists()
+    ratio_md = (study / "results/tables/ratio_study.md").read_text()
+    for p in PROBLEMS:
+        table = (study / f"results/tables/{p}_metrics.md").read_text()
+        for method, ratio in METHOD_RUNS:
+            assert f"| {method} | {ratio} |" in table
+            if ratio != "na":
+                assert f"| {p} | {method} | {ratio} |" in ratio_md
 
 
 def test_metrics_are_finite_with_status_ok(study):

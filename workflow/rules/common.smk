@@ -3,6 +3,8 @@ SPLITS = ["train", "val", "test", "ood"]
 EVAL_SPLITS = ["test", "ood"]
 # Methods that sweep the stochastic-parameter ratio (a test checks this against the registry).
 RATIO_METHODS = {"genuq", "vi", "flow"}
+# Methods with an epistemic score (OOD AUROC); checked against the registry by a test.
+SCORE_METHODS = {"ensemble", "regrad", "isograd", "decu"}
 RATIOS = [str(r) for r in config["ratios"]]
 MAIN_RATIO = str(config["main_ratio"])
 if MAIN_RATIO not in RATIOS:
@@ -34,6 +36,20 @@ def train_inputs(wildcards):
         files["reference"] = (
             f"results/models/{wildcards.problem}/deterministic/rna/s{wildcards.seed}/model.pt"
         )
+    return files
+
+
+def evaluate_inputs(wildcards):
+    """Predictions and data of the split; on the test split of a scoring method also the OOD
+    split's, for the epistemic metrics (test vs OOD)."""
+    run = RUN.format(**wildcards)
+    files = {
+        "predictions": f"results/predictions/{run}/{wildcards.split}.nc",
+        "data": f"results/data/{wildcards.problem}/{wildcards.split}.nc",
+    }
+    if wildcards.split == "test" and wildcards.method in SCORE_METHODS:
+        files["ood_predictions"] = f"results/predictions/{run}/ood.nc"
+        files["ood_data"] = f"results/data/{wildcards.problem}/ood.nc"
     return files
 
 
@@ -104,3 +120,20 @@ def ratio_study_targets():
     if not RATIO_METHODS & set(config["methods"]):
         return []
     return ["results/tables/ratio_study.csv", "results/figures/ratio_study.png"]
+
+
+def ood_auroc_metrics(wildcards=None):
+    """Test metrics (they hold ood_auroc) of every scoring method, all problems and seeds."""
+    return [
+        f
+        for p in config["problems"]
+        for f in run_files(f"results/metrics/{RUN}/test.json", p, main_only=True)
+        if f.split("/")[3] in SCORE_METHODS
+    ]
+
+
+def ood_auroc_targets():
+    """The OOD AUROC figure, when the study runs any method with an epistemic score."""
+    if not SCORE_METHODS & set(config["methods"]):
+        return []
+    return ["results/figures/ood_auroc.png"]

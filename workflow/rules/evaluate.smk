@@ -3,8 +3,7 @@
 
 rule evaluate:
     input:
-        predictions=f"results/predictions/{RUN}/{{split}}.nc",
-        data="results/data/{problem}/{split}.nc",
+        unpack(evaluate_inputs),
     output:
         f"results/metrics/{RUN}/{{split}}.json",
     log:

@@ -77,3 +77,23 @@ rule ratio_figure:
         "../../envs/uqbench.yaml"
     script:
         "../../scripts/ratio_figure.py"
+
+
+rule ood_auroc_figure:
+    input:
+        ood_auroc_metrics,
+    output:
+        report(
+            "results/figures/ood_auroc.png",
+            caption="../report/ood_auroc.rst",
+            category="Figures",
+        ),
+        "results/figures/ood_auroc.pdf",
+    log:
+        "logs/figures/ood_auroc.log",
+    benchmark:
+        "benchmarks/figures/ood_auroc.tsv"
+    conda:
+        "../../envs/uqbench.yaml"
+    script:
+        "../../scripts/ood_auroc_figure.py"

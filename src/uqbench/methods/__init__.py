@@ -7,11 +7,15 @@ from typing import Any
 import torch
 
 from uqbench.methods.base import Data, Method
+from uqbench.methods.decu import Decu
 from uqbench.methods.deterministic import Deterministic
+from uqbench.methods.ecsg import Ecsg
 from uqbench.methods.ensemble import Ensemble
 from uqbench.methods.flow import Flow
 from uqbench.methods.genuq import GenUQ
+from uqbench.methods.isograd import Isograd
 from uqbench.methods.mc_dropout import MCDropout
+from uqbench.methods.regrad import Regrad
 from uqbench.methods.vi import VI
 
 METHODS: dict[str, type[Method]] = {
@@ -21,6 +25,10 @@ METHODS: dict[str, type[Method]] = {
     "flow": Flow,
     "mc_dropout": MCDropout,
     "ensemble": Ensemble,
+    "regrad": Regrad,
+    "isograd": Isograd,
+    "ecsg": Ecsg,
+    "decu": Decu,
 }
 
 __all__ = ["METHODS", "Data", "Method", "make_method"]

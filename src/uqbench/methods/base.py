@@ -69,12 +69,25 @@ class FlatParams:
         }
 
 
+class Buffers(nn.Module):
+    """Non-trainable tensors of a method (fitted statistics), saved with its checkpoint."""
+
+    def __init__(self, **tensors: torch.Tensor) -> None:
+        super().__init__()
+        for k, v in tensors.items():
+            self.register_buffer(k, v)
+
+
 class Method(ABC):
     """One UQ method. Subclasses set ``name``, ``Hyper`` and implement fit/sample."""
 
     name: ClassVar[str]
     Hyper: ClassVar[type]
     uses_ratio: ClassVar[bool] = False
+    # True: ``epistemic_score`` is implemented (predict writes it; evaluate scores it on OOD)
+    has_score: ClassVar[bool] = False
+    # True: post-hoc on the trained deterministic model, given by ``attach_pretrained``
+    needs_pretrained: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -123,6 +136,11 @@ class Method(ABC):
         self, inputs: torch.Tensor, n_samples: int, generator: torch.Generator
     ) -> torch.Tensor:
         """Predictive samples (sample, case, *output dims) for inputs (case, *input grid)."""
+
+    def attach_pretrained(self, model: nn.Module) -> None:
+        """Use ``model`` (the trained deterministic base model) as this method's base model."""
+        self.model = model.to(self.device)
+        self._build_extra()
 
     def epistemic_score(self, inputs: torch.Tensor) -> torch.Tensor:
         """Epistemic score (case,); methods without one raise NotImplementedError."""

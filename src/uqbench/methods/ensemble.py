@@ -5,7 +5,9 @@ M base models (different initialisation seeds) each output a mean and a log-vari
 trained in one vectorised pass: their parameters are stacked and evaluated with
 ``vmap(functional_call)``, and Adam treats every element independently, so this equals M
 independent trainings on the same mini-batch sequence. Samples come from the mixture: a
-uniformly chosen member, then N(μ_m(a), diag σ_m²(a)).
+uniformly chosen member, then N(μ_m(a), diag σ_m²(a)). Epistemic score: the members'
+disagreement as the pairwise-distance (Bhattacharyya) mutual-information estimate per
+output point, averaged over points (the same estimator as decu).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from torch.func import functional_call, vmap
 from uqbench.methods.base import Data, Method
 from uqbench.methods.likelihood import gaussian_nll
 from uqbench.methods.training import train_loop
+from uqbench.metrics.epistemic import paide_mutual_information
 from uqbench.models import build_model, model_from_args
 
 LOG_VAR_MIN = -20.0  # floor of the variance head (keeps exp(-log_var) finite)
@@ -59,6 +62,7 @@ def mixture_sample(
 class Ensemble(Method):
     name = "ensemble"
     Hyper = EnsembleHyper
+    has_score = True
 
     def build(self, train: Data) -> None:
         inputs, outputs = train.inputs.cpu(), train.outputs.cpu()
@@ -112,3 +116,8 @@ class Ensemble(Method):
     ) -> torch.Tensor:
         mean, log_var = self.forward_all(inputs.to(self.device))
         return mixture_sample(mean, log_var, n_samples, generator)
+
+    @torch.no_grad()
+    def epistemic_score(self, inputs: torch.Tensor) -> torch.Tensor:
+        mean, log_var = self.forward_all(inputs.to(self.device))
+        return paide_mutual_information(mean, torch.exp(log_var)).flatten(1).mean(-1)

@@ -77,6 +77,18 @@ def train(
     m = make_method(method, problem, dict(hyper), ratio=ratio, seed=seed, device=device)
     log.info("training %s on %s (ratio %s, seed %d) on %s", method, problem, ratio, seed, m.device)
     train_data, val_data = _data(train_path, problem, m.device), _data(val_path, problem, m.device)
+    if m.needs_pretrained:
+        if reference_path is None:
+            raise ValueError(
+                f"method {method!r} works on the trained deterministic model: add "
+                "'deterministic' to the config's methods"
+            )
+        ref, ref_state = load_method(reference_path, str(m.device))
+        if ref_state["status"] != "ok":
+            raise ValueError(f"{reference_path}: the deterministic model diverged; "
+                             f"{method} has nothing to work on")  # fmt: skip
+        m.attach_pretrained(ref.model)
+        reference_path = None  # its own base model: nothing to compare against
     start = time.perf_counter()
     status, reason = "ok", ""
     try:
@@ -138,12 +150,16 @@ def predict(
     gen = torch.Generator().manual_seed(
         int(stream(seed, "predict", ds.attrs["split"]).integers(2**62))
     )
+    score = None
     if state["status"] == "ok":
-        with torch.no_grad():
-            samples = m.sample(inputs, n_samples, gen).cpu().numpy()
+        samples = m.sample(inputs, n_samples, gen).detach().cpu().numpy()
+        if m.has_score:
+            score = m.epistemic_score(inputs).detach().cpu().numpy()
     else:  # a diverged run predicts nothing; NaN keeps the shape and says so
         shape = (n_samples, *ds["output"].shape[:1], *ds["output"].shape[2:])
         samples = torch.full(shape, float("nan")).numpy()
+        if m.has_score:
+            score = torch.full(shape[1:2], float("nan")).numpy()
     seconds = time.perf_counter() - start
     out_dims = ds["output"].dims[2:]
     attrs = {
@@ -155,4 +171,4 @@ def predict(
         "train_seconds": state["train_seconds"], "predict_seconds": seconds,
         "n_params": state["n_params"], "n_stochastic": state["n_stochastic"],
     }  # fmt: skip
-    io.write_dataset(io.prediction_dataset(samples, out_dims, ds.coords, attrs), output)
+    io.write_dataset(io.prediction_dataset(samples, out_dims, ds.coords, attrs, score), output)

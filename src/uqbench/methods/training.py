@@ -38,6 +38,7 @@ def train_loop(
     tag: str,
     log_every: int = 10,
     history: list[dict[str, float]] | None = None,
+    with_index: bool = False,
 ) -> list[dict[str, float]]:
     """Minimise ``loss_fn(batch_inputs, batch_outputs)`` with Adam over shuffled mini-batches.
 
@@ -46,6 +47,8 @@ def train_loop(
         epochs, batch_size, lr: optimisation settings; seed fixes the shuffling.
         tag: phase name in the log lines (e.g. ``genuq/pretrain``).
         history: list to append to (phases share one history).
+        with_index: call ``loss_fn(batch_inputs, batch_outputs, batch_indices)`` (e.g. for
+            per-sample bootstrap weights).
 
     Returns:
         The history: one dict per epoch (phase, epoch, loss, seconds, samples_per_s).
@@ -66,7 +69,8 @@ def train_loop(
         total = torch.zeros((), device=inputs.device)
         for i in range(0, n, batch_size):
             idx = perm[i : i + batch_size]
-            loss = loss_fn(inputs[idx], outputs[idx])
+            args = (inputs[idx], outputs[idx], idx) if with_index else (inputs[idx], outputs[idx])
+            loss = loss_fn(*args)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from uqbench import io
-from uqbench.metrics import scores
+from uqbench.metrics import epistemic, scores
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,7 @@ METRICS = (
     "energy_distance", "energy_score", "rel_l2_mean", "rel_l2_std", "crps",
     "coverage_90", "coverage_95", "width_90", "width_95", "variogram_score",
 )  # fmt: skip
+EPISTEMIC = ("ood_auroc", "score_error_spearman")  # methods with an epistemic score only
 N_PAIRS = 2000  # fixed random point pairs of the variogram score
 
 
@@ -82,13 +83,40 @@ def summarise(values: np.ndarray) -> dict[str, float]:
     return {"mean": mean, "ci95": ci}
 
 
+def case_errors(pred: Any, ds: Any) -> np.ndarray:
+    """Per-case rel. L2 error of the predictive mean against the realizations' mean (case,)."""
+    x = torch.from_numpy(pred["prediction"].values).double().flatten(2)
+    y = torch.from_numpy(ds["output"].values).double().flatten(2).transpose(0, 1)
+    return scores.rel_l2_mean(x, y).numpy()
+
+
+def epistemic_metrics(
+    test_pred: Any, test_data: Any, ood_pred: Any, ood_data: Any
+) -> dict[str, dict[str, float]]:
+    """``ood_auroc`` (test = 0 vs ood = 1 by score) and ``score_error_spearman`` (score vs
+    rel. L2 error of the mean, per case over test ∪ ood)."""
+    s_test, s_ood = test_pred["epistemic_score"].values, ood_pred["epistemic_score"].values
+    errors = np.concatenate([case_errors(test_pred, test_data), case_errors(ood_pred, ood_data)])
+    rho = epistemic.score_error_spearman(np.concatenate([s_test, s_ood]), errors)
+    return {
+        "ood_auroc": {"mean": epistemic.ood_auroc(s_test, s_ood), "ci95": math.nan},
+        "score_error_spearman": {"mean": rho, "ci95": math.nan},
+    }
+
+
 def evaluate(
     predictions: str | os.PathLike[str],
     data: str | os.PathLike[str],
     output: str | os.PathLike[str],
     cost: Mapping[str, Any] | None = None,
+    ood_predictions: str | os.PathLike[str] | None = None,
+    ood_data: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
-    """Score one prediction file against one data split and write the metrics JSON atomically."""
+    """Score one prediction file against one data split and write the metrics JSON atomically.
+
+    When the predictions carry an ``epistemic_score`` and the OOD split's predictions and
+    data are given, the epistemic metrics (``EPISTEMIC``) are added.
+    """
     pred = io.read_predictions(predictions)
     ds = io.read_data(data, problem=pred.attrs["problem"])
     status = str(pred.attrs["status"])
@@ -104,6 +132,13 @@ def evaluate(
         result["metrics"] = {k: summarise(v.numpy()) for k, v in per_case.items()}
     else:
         result["metrics"] = {k: {"mean": math.nan, "ci95": math.nan} for k in METRICS}
+    if "epistemic_score" in pred and ood_predictions is not None and ood_data is not None:
+        ood_pred = io.read_predictions(ood_predictions)
+        if status == "ok" and ood_pred.attrs["status"] == "ok":
+            ood = io.read_data(ood_data, problem=pred.attrs["problem"])
+            result["metrics"].update(epistemic_metrics(pred, ds, ood_pred, ood))
+        else:
+            result["metrics"].update({k: {"mean": math.nan, "ci95": math.nan} for k in EPISTEMIC})
     io.atomic_write_text(output, json.dumps(result, indent=2, default=str))
     log.info("%s: %s", output, {k: round(v["mean"], 5) for k, v in result["metrics"].items()})
     return result

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from uqbench import io
-from uqbench.metrics.evaluate import METRICS
+from uqbench.metrics.evaluate import EPISTEMIC, METRICS
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +24,11 @@ def load_records(paths: Sequence[str | os.PathLike[str]]) -> list[dict]:
     return [json.loads(Path(p).read_text()) for p in paths]
 
 
-def _fmt(mean: float, std: float, diverged: int = 0, seeds: int = 1) -> str:
-    """ "mean ± std"; "DnC" when every seed diverged; "(k/n DnC)" appended when some did."""
+def _fmt(mean: float | str, std: float, diverged: int = 0, seeds: int = 1) -> str:
+    """ "mean ± std"; "DnC" when every seed diverged; "(k/n DnC)" appended when some did;
+    "–" for a metric the method does not have (e.g. an epistemic one)."""
+    if mean == "":
+        return "–"
     if not math.isfinite(mean):
         return "DnC"
     text = f"{mean:.4g} ± {std:.2g}" if math.isfinite(std) else f"{mean:.4g}"
@@ -48,7 +51,10 @@ def summary_rows(
         row: dict = dict(zip(keys, group, strict=True))
         row.update(seeds=len(rs), diverged=sum(r["status"] != "ok" for r in rs))
         for m in metrics:
-            vals = np.array([r["metrics"][m]["mean"] for r in rs], dtype=float)
+            if not any(m in r["metrics"] for r in rs):  # not a metric of this method
+                row[f"{m}_mean"] = row[f"{m}_std"] = ""
+                continue
+            vals = np.array([r["metrics"].get(m, {"mean": math.nan})["mean"] for r in rs], float)
             ok = vals[np.isfinite(vals)]
             row[f"{m}_mean"] = float(ok.mean()) if ok.size else math.nan
             row[f"{m}_std"] = float(ok.std(ddof=1)) if ok.size > 1 else math.nan
@@ -80,8 +86,8 @@ def metrics_table(
     paths: Sequence[str | os.PathLike[str]], csv_path: str, md_path: str
 ) -> list[dict]:
     """Methods × metrics of one problem at the main ratio (one row per method and ratio)."""
-    rows = summary_rows(load_records(paths), ("method", "ratio"), METRICS)
-    write_table(rows, ("method", "ratio"), METRICS, csv_path, md_path)
+    rows = summary_rows(load_records(paths), ("method", "ratio"), METRICS + EPISTEMIC)
+    write_table(rows, ("method", "ratio"), METRICS + EPISTEMIC, csv_path, md_path)
     return rows
 
 

@@ -17,6 +17,9 @@ from uqbench.models.layers import MLP
 
 
 class ConvNet(nn.Module):
+    # the output layer: the part decu trains per member on the frozen rest
+    HEAD = "head.layers.1"
+
     def __init__(
         self,
         conv_channels: list[int] | None = None,

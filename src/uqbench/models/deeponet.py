@@ -20,6 +20,9 @@ from uqbench.models.layers import MLP
 class PODDeepONet(nn.Module):
     """Input (batch, *in_shape) -> output (batch, *out_shape) or (batch, C, *out_shape)."""
 
+    # the output layer: the part decu trains per member on the frozen rest
+    HEAD = "branch.layers.2"
+
     def __init__(
         self,
         in_shape: list[int],

@@ -1,0 +1,92 @@
+"""regrad: post-hoc epistemic score of the trained deterministic model (paper 001).
+
+Paper 001 scores a pre-trained classifier by the norms of its parameter gradients; the
+regression adaptation (ours, METHODS.md) replaces the loss gradient by the output's
+Jacobian, estimated per layer with Rademacher probes (Hutchinson):
+    score(a) = Σ_l λ_l · E_r ‖ ∇_{θ_l} ⟨r, (1/M) Σ_m f_θ(a + ε_m)⟩ ‖²,
+with depth weights λ_l ∝ b^l (deeper layers weigh more) and M small smooth input
+perturbations ε_m (σ = noise × input std). No retraining: the checkpoint of the
+deterministic model is an input of the rule. Its predictive "samples" are that model's point
+prediction; only the score is its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from uqbench.methods.base import Buffers, Data, Method
+from uqbench.methods.gradients import hutchinson_layer_norms, layer_groups
+
+
+@dataclass(frozen=True)
+class RegradHyper:
+    n_probes: int = 16
+    n_perturbations: int = 8
+    noise: float = 0.02
+    depth_base: float = 2.0
+    smooth_cutoff: float = 0.25
+    chunk: int = 16
+
+
+def smooth_noise(shape: tuple[int, ...], n: int, cutoff: float, seed: int) -> torch.Tensor:
+    """n unit-std random fields on a grid of ``shape``, low-pass filtered (Gaussian in the
+    normalised wavenumber |k|/k_max with width ``cutoff``): (n, *shape)."""
+    gen = torch.Generator().manual_seed(seed)
+    white = torch.randn(n, *shape, generator=gen)
+    dims = tuple(range(1, len(shape) + 1))
+    spec = torch.fft.fftn(white, dim=dims)
+    k2 = sum(
+        (torch.fft.fftfreq(s) * 2).reshape([-1 if i == d else 1 for i in range(len(shape))]) ** 2
+        for d, s in enumerate(shape)
+    )
+    smooth = torch.fft.ifftn(spec * torch.exp(-k2 / (2 * cutoff**2)), dim=dims).real
+    return smooth / smooth.flatten(1).std(1).clamp_min(1e-12).reshape(-1, *[1] * len(shape))
+
+
+class Regrad(Method):
+    name = "regrad"
+    Hyper = RegradHyper
+    has_score = True
+    needs_pretrained = True
+
+    def _build_extra(self) -> None:
+        n_layers = len(layer_groups(self.model))
+        w = self.hyper.depth_base ** torch.arange(n_layers, dtype=torch.float32)
+        if not hasattr(self, "stats"):
+            self.stats = Buffers(perturbations=torch.zeros(0), weights=w / w.sum()).to(self.device)
+
+    def modules(self) -> dict[str, nn.Module]:
+        return {"model": self.model, "stats": self.stats}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.stats = Buffers(**{k: v for k, v in state["weights"]["stats"].items()})
+        super().load_state_dict(state)
+
+    def fit(self, train: Data, val: Data) -> list[dict[str, float]]:
+        if self.model is None:
+            raise RuntimeError("regrad scores a trained model: call attach_pretrained first")
+        h = self.hyper
+        eps = smooth_noise(tuple(train.inputs.shape[1:]), h.n_perturbations, h.smooth_cutoff,
+                           self.seed)  # fmt: skip
+        self.stats.perturbations = (h.noise * train.inputs.std() * eps.to(train.inputs)).to(
+            self.device
+        )
+        return []  # nothing is trained
+
+    @torch.no_grad()
+    def sample(
+        self, inputs: torch.Tensor, n_samples: int, generator: torch.Generator
+    ) -> torch.Tensor:
+        pred = self.model(inputs.to(self.device))
+        return pred.unsqueeze(0).expand(n_samples, *pred.shape)
+
+    def epistemic_score(self, inputs: torch.Tensor) -> torch.Tensor:
+        gen = torch.Generator().manual_seed(self.seed)
+        norms = hutchinson_layer_norms(
+            self.model, inputs.to(self.device), self.hyper.n_probes, gen,
+            perturbations=self.stats.perturbations, chunk=self.hyper.chunk,
+        )  # fmt: skip
+        return norms @ self.stats.weights

@@ -1,0 +1,36 @@
+"""The epistemic figure: OOD AUROC per method and problem (bars, mean ± std over seeds)."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+from uqbench.metrics.evaluate import EPISTEMIC
+from uqbench.metrics.tables import load_records, summary_rows
+from uqbench.plots.common import COLORS, plt, save
+
+
+def ood_auroc_figure(
+    paths: Sequence[str | os.PathLike[str]], outputs: Sequence[str | os.PathLike[str]]
+) -> None:
+    """Grouped bars: problems on x, one bar per method; runs that diverged are left out."""
+    rows = summary_rows(load_records(paths), ("problem", "method"), EPISTEMIC)
+    problems = sorted({r["problem"] for r in rows})
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    width = 0.8 / max(len(methods), 1)
+    fig, ax = plt.subplots(figsize=(1.5 + 1.6 * len(problems), 3.4))
+    for i, (color, method) in enumerate(zip(COLORS, methods, strict=False)):
+        vals = {r["problem"]: r for r in rows if r["method"] == method}
+        ys = [vals[p]["ood_auroc_mean"] if p in vals else math.nan for p in problems]
+        es = [vals[p]["ood_auroc_std"] if p in vals else math.nan for p in problems]
+        xs = np.arange(len(problems)) + (i - (len(methods) - 1) / 2) * width
+        ax.bar(xs, [0 if not math.isfinite(y) else y for y in ys], width, color=color,
+               yerr=[0 if not math.isfinite(e) else e for e in es], label=method)  # fmt: skip
+    ax.axhline(0.5, color="gray", ls=":", lw=1)
+    ax.set(xticks=range(len(problems)), xticklabels=problems, ylim=(0, 1),
+           ylabel="OOD AUROC (test vs ood)")  # fmt: skip
+    ax.legend(fontsize=7, ncol=2)
+    save(fig, outputs)

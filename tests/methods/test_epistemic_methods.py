@@ -1,0 +1,129 @@
+"""regrad, isograd, ecsg, decu: known answers for their core computations."""
+
+import math
+
+import pytest
+import torch
+from torch.func import functional_call, jacrev, vmap
+
+from uqbench.methods import make_method
+from uqbench.methods.base import Data
+from uqbench.methods.ecsg import EcsgHyper, conditional_score
+from uqbench.methods.gradients import hutchinson_layer_norms, point_grad_norms
+from uqbench.models import build_model
+
+A = torch.randn(6, 32, generator=torch.Generator().manual_seed(0))
+
+
+def exact_point_norms(model, a):
+    """‖∂f_j/∂θ‖² per case and point from the full Jacobian: (case, points)."""
+    params = {k: v.detach() for k, v in model.named_parameters()}
+    jac = vmap(jacrev(lambda p, x: functional_call(model, p, (x[None],))[0]),
+               in_dims=(None, 0))(params, a)  # fmt: skip
+    return sum(j.flatten(2).pow(2).sum(-1) for j in jac.values())
+
+
+def test_hutchinson_matches_the_exact_gradient_norms():
+    torch.manual_seed(0)
+    model = build_model("elu", A, A)
+    exact = exact_point_norms(model, A)
+    gen = torch.Generator().manual_seed(1)
+    total = hutchinson_layer_norms(model, A, 3000, gen).sum(-1)
+    torch.testing.assert_close(total, exact.sum(-1), rtol=0.08, atol=0)  # K = 3000 probes
+    per_point = point_grad_norms(model, A, 3000, gen)
+    assert float((per_point / exact - 1).abs().median()) < 0.05
+
+
+def test_isograd_samples_have_the_linearised_variance():
+    torch.manual_seed(0)
+    det = make_method("deterministic", "elu", {"epochs": 1}, device="cpu")
+    det.build(Data(A, A))
+    m = make_method("isograd", "elu", {"sample_chunk": 500}, device="cpu")
+    m.attach_pretrained(det.model)
+    m.stats.s2.fill_(1e-3)
+    m.stats.sigma2.fill_(1e-4)
+    s = m.sample(A[:2], 4000, torch.Generator().manual_seed(0))
+    expected = 1e-3 * exact_point_norms(det.model, A[:2]) + 1e-4
+    assert float((s.var(0) / expected - 1).abs().max()) < 0.15  # 4000 draws: ~2-7 % noise
+    torch.testing.assert_close(s.mean(0), det.model(A[:2]).detach(), rtol=0, atol=0.05)
+
+
+def test_isograd_fits_s2_where_residuals_need_it():
+    from uqbench.methods.isograd import fit_s2
+
+    g = torch.rand(2000) + 0.5
+    r2 = (0.3 * g.sqrt() * torch.randn(2000, generator=torch.Generator().manual_seed(0))) ** 2
+    assert math.isclose(fit_s2(r2, g, 1e-8), 0.09, rel_tol=0.1)
+
+
+def test_regrad_weights_deeper_layers_more_and_scores_ood_higher():
+    torch.manual_seed(0)
+    det = make_method("deterministic", "elu", {"epochs": 1}, device="cpu")
+    det.build(Data(A, A))
+    m = make_method("regrad", "elu", {"n_probes": 64}, device="cpu")
+    m.attach_pretrained(det.model)
+    m.fit(Data(A, A), Data(A, A))
+    w = m.stats.weights
+    assert torch.all(w[1:] / w[:-1] == 2.0) and math.isclose(float(w.sum()), 1.0, rel_tol=1e-6)
+    assert m.stats.perturbations.shape == (8, 32)
+    score = m.epistemic_score(torch.cat([A, 10 * A]))
+    assert score.shape == (12,) and (score[6:].mean() > score[:6].mean())
+
+
+def mixture_log_density(z, t, y, comps, du, h):
+    """log p_t(z, y) of the smoothed empirical mixture (up to a constant), by brute force."""
+    alpha = 1 - (1 - h.eps0) * t
+    beta2 = h.eps0 + (1 - h.eps0) * t
+    var = torch.cat([torch.full((du,), h.var_u), torch.full((z.shape[-1] - du,), h.var_a)])
+    sigma = alpha**2 * var + beta2
+    c = alpha**2 * h.var_a + beta2
+    s1, s2, s3 = beta2 / c, alpha * h.var_a / c, beta2 * h.var_a / c
+    prior = torch.distributions.Normal(alpha * comps, sigma.sqrt()).log_prob(z[None]).sum(-1)
+    mean_y = s2 * z[du:] + s1 * comps[:, du:]
+    lik = torch.distributions.Normal(mean_y, math.sqrt(s3 + h.var_y)).log_prob(y[None]).sum(-1)
+    return torch.logsumexp(prior + lik, 0)
+
+
+@pytest.mark.parametrize("t", [0.05, 0.5, 0.95])
+def test_exact_conditional_score_is_the_gradient_of_the_log_density(t):
+    h = EcsgHyper(var_u=0.02, var_a=0.1, var_y=0.05)
+    gen = torch.Generator().manual_seed(0)
+    du, da, n = 3, 2, 7
+    comps = torch.randn(n, du + da, generator=gen, dtype=torch.float64)
+    z = torch.randn(4, du + da, generator=gen, dtype=torch.float64)
+    y = torch.randn(4, da, generator=gen, dtype=torch.float64)
+    score = conditional_score(z, t, y, comps, du, h)
+    for i in range(4):
+        zi = z[i].clone().requires_grad_()
+        (g,) = torch.autograd.grad(mixture_log_density(zi, t, y[i], comps, du, h), zi)
+        torch.testing.assert_close(score[i], g, rtol=1e-6, atol=1e-8)
+
+
+def test_ecsg_generates_the_conditional_spread_of_a_two_valued_operator():
+    # u = ±a with equal probability: the generator must produce both branches
+    gen = torch.Generator().manual_seed(0)
+    a = torch.randn(600, 2, generator=gen)  # 2-D inputs: many neighbours within the kernel
+    sign = torch.where(torch.rand(600, 1, generator=gen) < 0.5, -1.0, 1.0)
+    u = torch.cat([a, a.sum(1, keepdim=True), a[:, :1] - a[:, 1:]], dim=1)
+    m = make_method("ecsg", "elu", {"latent_u": 4, "latent_a": 2, "ode_steps": 200,
+                                    "n_pairs": 3000, "epochs": 60}, device="cpu")  # fmt: skip
+    m.fit(Data(a, sign * u), Data(a, sign * u))
+    s = m.sample(a[:5], 400, torch.Generator().manual_seed(1))
+    cos = torch.nn.functional.cosine_similarity(s, u[:5].expand_as(s), dim=-1)
+    assert (cos > 0.5).float().mean() > 0.2 and (cos < -0.5).float().mean() > 0.2
+
+
+@pytest.mark.parametrize("problem", ["elu", "poisson", "porous"])
+def test_decu_head_is_small_and_members_differ(problem):
+    # the default sizes of SPEC.md: the head fraction depends on the input size
+    shapes = {"elu": ((40, 128), (40, 128)), "poisson": ((40, 32, 32), (40, 32, 32)),
+              "porous": ((40, 64, 32), (40, 2))}  # fmt: skip
+    a, y = torch.randn(*shapes[problem][0]), torch.randn(*shapes[problem][1])
+    m = make_method("decu", problem, {"members": 3}, device="cpu")
+    m.build(Data(a, y))
+    # POD-DeepONet's output layer (128 -> 2 x 32 modes) is 5.3 % of its weights: the smallest
+    # whole layer; every other base model's head is below 5 %
+    assert 0 < m.head_fraction <= (0.054 if problem == "poisson" else 0.05)
+    mean, _ = m.forward_all(a[:4])
+    assert mean.shape[0] == 3 and not torch.allclose(mean[0], mean[1])
+    assert m.epistemic_score(a[:4]).min() > 0

@@ -1,0 +1,126 @@
+"""Reliability of the study: same seed same numbers, a killed run resumes to the same
+numbers with no half-written file, and a diverging method is reported, not hidden."""
+
+import json
+import math
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from tests.workflow.conftest import REPO, SNAKEMAKE, TINY, run_snakemake
+from uqbench import io
+
+pytestmark = pytest.mark.slow
+RELIABILITY = REPO / "tests" / "config" / "reliability.yaml"
+WALL_CLOCK = {"train_seconds", "predict_seconds"}  # the only fields allowed to differ
+
+
+def metrics(root: Path) -> dict[str, dict]:
+    return {
+        str(p.relative_to(root)): json.loads(p.read_text())
+        for p in sorted((root / "results/metrics").rglob("*.json"))
+    }
+
+
+def assert_same_metrics(a: Path, b: Path) -> None:
+    ma, mb = metrics(a), metrics(b)
+    assert ma.keys() == mb.keys() and ma
+    for path in ma:
+        differing = {k for k in ma[path] if ma[path][k] != mb[path].get(k)}
+        # NaN != NaN: compare the metric dicts as JSON text
+        if "metrics" in differing and json.dumps(ma[path]["metrics"]) == json.dumps(
+            mb[path]["metrics"]
+        ):
+            differing.discard("metrics")
+        assert differing <= WALL_CLOCK, (path, differing)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    root = tmp_path_factory.mktemp("reference")
+    run_snakemake(root, configfiles=(RELIABILITY,))
+    return root
+
+
+def test_diverging_method_is_reported_and_the_study_completes(reference):
+    vi = json.loads((reference / "results/metrics/elu/vi/r0.05/s0/test.json").read_text())
+    assert vi["status"] == "diverged" and "loss became" in vi["status_reason"]
+    assert all(math.isnan(v["mean"]) for v in vi["metrics"].values())
+    table = (reference / "results/tables/elu_metrics.md").read_text()
+    vi_row = next(line for line in table.splitlines() if line.startswith("| vi |"))
+    assert vi_row.count("DnC") == 10
+    assert (
+        "| elu | vi | 0.05 | DnC | DnC | DnC |"
+        in (reference / "results/tables/ratio_study.md").read_text()
+    )
+    for method, ratio in (("deterministic", "na"), ("genuq", "0.05")):
+        ok = json.loads(
+            (reference / f"results/metrics/elu/{method}/r{ratio}/s0/test.json").read_text()
+        )
+        assert ok["status"] == "ok" and math.isfinite(ok["metrics"]["energy_distance"]["mean"])
+    assert (reference / "results/figures/ratio_study.png").exists()
+
+
+def test_same_config_same_numbers_other_seed_other_numbers(reference, tmp_path):
+    again = tmp_path / "again"
+    run_snakemake(again, configfiles=(RELIABILITY,))
+    for split in ("train", "val", "test", "ood"):
+        a = xr.load_dataset(reference / f"results/data/elu/{split}.nc", engine="h5netcdf")
+        b = xr.load_dataset(again / f"results/data/elu/{split}.nc", engine="h5netcdf")
+        for var in ("input", "output"):
+            np.testing.assert_array_equal(a[var].values, b[var].values)
+    assert_same_metrics(reference, again)
+
+    other = tmp_path / "other_seed.yaml"
+    other.write_text("seeds: [1]\n")
+    run_snakemake(again, configfiles=(RELIABILITY, other))
+    s0 = json.loads((again / "results/metrics/elu/genuq/r0.05/s0/test.json").read_text())
+    s1 = json.loads((again / "results/metrics/elu/genuq/r0.05/s1/test.json").read_text())
+    assert s0["metrics"]["energy_distance"] != s1["metrics"]["energy_distance"]
+
+
+def readable(path: Path) -> None:
+    """Open a result file with the reader that validates it (raises when half-written)."""
+    if path.suffix == ".nc":
+        (io.read_predictions if "predictions" in path.parts else io.read_data)(path)
+    elif path.suffix == ".pt":
+        io.load_checkpoint(path)
+    elif path.suffix == ".json":
+        json.loads(path.read_text())
+    elif path.suffix in (".csv", ".md"):
+        assert path.read_text().endswith("\n")
+
+
+def test_killed_study_resumes_to_the_same_numbers(reference, tmp_path):
+    work = tmp_path / "killed"
+    work.mkdir()
+    cmd = [str(SNAKEMAKE), "--snakefile", str(REPO / "Snakefile"), "--directory", str(work),
+           "--cores", "2", "--configfile", str(TINY), str(RELIABILITY)]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)  # fmt: skip
+    log = work / "logs/train/elu/genuq/r0.05/s0.log"
+    model = work / "results/models/elu/genuq/r0.05/s0/model.pt"
+    deadline = time.monotonic() + 300
+    try:
+        while not (log.exists() and "genuq epoch" in log.read_text()):
+            assert proc.poll() is None, "the study ended before GenUQ training was seen"
+            assert time.monotonic() < deadline, "GenUQ training never started"
+            time.sleep(0.1)
+        assert not model.exists()
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the whole tree: snakemake and its jobs
+        proc.wait()
+
+    outputs = [p for p in (work / "results").rglob("*") if p.is_file()]
+    for path in outputs:
+        readable(path)  # whatever exists is complete
+    assert not model.exists()
+
+    run_snakemake(work, configfiles=(RELIABILITY,))  # the same command again
+    assert_same_metrics(reference, work)
