@@ -44,4 +44,5 @@ rule all:
         "results/figures/training_curves.png",
         ratio_study_targets(),
         ood_auroc_targets(),
+        "results/tables/cost.csv",
     default_target: True

@@ -1,14 +1,12 @@
-"""Rule evaluate: metrics JSON of one prediction file against the true realizations."""
+"""Rule evaluate: metrics JSON of the test and ood predictions against the realizations."""
 
 from uqbench.logs import to_file
 
 to_file(snakemake.log[0])
-from uqbench.metrics.evaluate import evaluate
+from uqbench.metrics.evaluate import evaluate_splits
 
-evaluate(
-    predictions=snakemake.input.predictions,
-    data=snakemake.input.data,
-    output=snakemake.output[0],
-    ood_predictions=snakemake.input.get("ood_predictions"),
-    ood_data=snakemake.input.get("ood_data"),
+evaluate_splits(
+    predictions={"test": snakemake.input.test_predictions, "ood": snakemake.input.ood_predictions},
+    data={"test": snakemake.input.test_data, "ood": snakemake.input.ood_data},
+    outputs={"test": snakemake.output.test, "ood": snakemake.output.ood},
 )

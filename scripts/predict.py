@@ -1,4 +1,4 @@
-"""Rule predict: predictive samples of a trained model for one split."""
+"""Rule predict: predictive samples of a trained model for the test and ood splits."""
 
 from uqbench.logs import to_file
 
@@ -7,8 +7,8 @@ from uqbench.methods.run import predict
 
 predict(
     model_path=snakemake.input.model,
-    data_path=snakemake.input.data,
-    output=snakemake.output[0],
+    data_path=[snakemake.input.test, snakemake.input.ood],
+    output=[snakemake.output.test, snakemake.output.ood],
     n_samples=snakemake.params.n_samples,
     seed=int(snakemake.wildcards.seed),
     device=snakemake.params.device,

@@ -44,3 +44,17 @@ def test_auroc_and_spearman_known_values():
     assert ood_auroc(np.ones(4), np.ones(6)) == 0.5
     assert ood_auroc(np.array([0.0, 2.0]), np.array([1.0, 3.0])) == 0.75
     assert math.isclose(score_error_spearman(np.arange(5.0), np.arange(5.0) ** 3), 1.0)
+
+
+def test_ranks_and_spearman_match_scipy():
+    from scipy import stats
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 5, 40).astype(float)  # many ties
+    y = x + rng.normal(size=40)
+    from uqbench.metrics.epistemic import average_ranks
+
+    np.testing.assert_allclose(average_ranks(x), stats.rankdata(x))
+    assert math.isclose(score_error_spearman(x, y), stats.spearmanr(x, y).statistic)
+    u = stats.mannwhitneyu(y[20:], y[:20]).statistic / 400
+    assert math.isclose(ood_auroc(y[:20], y[20:]), u)

@@ -38,6 +38,9 @@ def test_every_target_exists(study):
             assert (run / "model.pt").exists() and (run / "train_log.csv").exists()
     assert (study / "results/figures/training_curves.png").exists()
     assert (study / "results/figures/ratio_study.png").exists()
+    assert (study / "results/figures/ood_auroc.png").exists()
+    cost = (study / "results/tables/cost.csv").read_text()
+    assert all(f"\n{rule}," in cost for rule in ("data", "train", "predict", "evaluate"))
     ratio_md = (study / "results/tables/ratio_study.md").read_text()
     for p in PROBLEMS:
         table = (study / f"results/tables/{p}_metrics.md").read_text()

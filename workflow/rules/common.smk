@@ -39,20 +39,6 @@ def train_inputs(wildcards):
     return files
 
 
-def evaluate_inputs(wildcards):
-    """Predictions and data of the split; on the test split of a scoring method also the OOD
-    split's, for the epistemic metrics (test vs OOD)."""
-    run = RUN.format(**wildcards)
-    files = {
-        "predictions": f"results/predictions/{run}/{wildcards.split}.nc",
-        "data": f"results/data/{wildcards.problem}/{wildcards.split}.nc",
-    }
-    if wildcards.split == "test" and wildcards.method in SCORE_METHODS:
-        files["ood_predictions"] = f"results/predictions/{run}/ood.nc"
-        files["ood_data"] = f"results/data/{wildcards.problem}/ood.nc"
-    return files
-
-
 def method_hyper(wildcards):
     return config["hyper"][wildcards.method]
 
@@ -137,3 +123,13 @@ def ood_auroc_targets():
     if not SCORE_METHODS & set(config["methods"]):
         return []
     return ["results/figures/ood_auroc.png"]
+
+
+def benchmark_files(wildcards=None):
+    """Benchmark files of every data, train, predict and evaluate job of the study."""
+    files = [f"benchmarks/data/{p}/{s}.tsv" for p in config["problems"] for s in SPLITS]
+    for step in ("train", "predict", "evaluate"):
+        files += [
+            f for p in config["problems"] for f in run_files(f"benchmarks/{step}/{RUN}.tsv", p)
+        ]
+    return files

@@ -41,3 +41,22 @@ rule ratio_table:
         "../../envs/uqbench.yaml"
     script:
         "../../scripts/ratio_table.py"
+
+
+rule cost_table:
+    input:
+        benchmark_files,
+    output:
+        report(
+            "results/tables/cost.csv",
+            caption="../report/cost_table.rst",
+            category="Tables",
+        ),
+    log:
+        "logs/tables/cost.log",
+    benchmark:
+        "benchmarks/tables/cost.tsv"
+    conda:
+        "../../envs/uqbench.yaml"
+    script:
+        "../../scripts/cost_table.py"

@@ -8,7 +8,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
@@ -139,10 +139,27 @@ def load_method(model_path: str, device: str = "auto") -> tuple[Any, dict[str, A
 
 
 def predict(
-    model_path: str, data_path: str, output: str, n_samples: int, seed: int, device: str = "auto"
+    model_path: str,
+    data_path: str | Sequence[str],
+    output: str | Sequence[str],
+    n_samples: int,
+    seed: int,
+    device: str = "auto",
 ) -> None:
-    """Draw ``n_samples`` predictive samples per input of a split; write the prediction file."""
+    """Draw ``n_samples`` predictive samples per input of each split (the model is loaded
+    once); write one prediction file per split (``data_path`` and ``output`` pair up)."""
     m, state = load_method(model_path, device)
+    data_paths = [data_path] if isinstance(data_path, str) else list(data_path)
+    outputs = [output] if isinstance(output, str) else list(output)
+    if len(data_paths) != len(outputs):
+        raise ValueError(f"{len(data_paths)} data files but {len(outputs)} outputs")
+    for path, out in zip(data_paths, outputs, strict=True):
+        _predict_split(m, state, path, out, n_samples, seed)
+
+
+def _predict_split(
+    m: Any, state: dict[str, Any], data_path: str, output: str, n_samples: int, seed: int
+) -> None:
     ds = io.read_data(data_path, problem=state["problem"])
     inputs = torch.from_numpy(ds["input"].values)
     start = time.perf_counter()

@@ -142,3 +142,19 @@ def evaluate(
     io.atomic_write_text(output, json.dumps(result, indent=2, default=str))
     log.info("%s: %s", output, {k: round(v["mean"], 5) for k, v in result["metrics"].items()})
     return result
+
+
+def evaluate_splits(
+    predictions: Mapping[str, str | os.PathLike[str]],
+    data: Mapping[str, str | os.PathLike[str]],
+    outputs: Mapping[str, str | os.PathLike[str]],
+) -> dict[str, dict[str, Any]]:
+    """``evaluate`` each split ({split: path} mappings, e.g. test and ood); the test split
+    also gets the epistemic metrics when the predictions carry a score and ood is given."""
+    results = {}
+    for split in outputs:
+        extra = {}
+        if split == "test" and "ood" in predictions:
+            extra = {"ood_predictions": predictions["ood"], "ood_data": data["ood"]}
+        results[split] = evaluate(predictions[split], data[split], outputs[split], **extra)
+    return results

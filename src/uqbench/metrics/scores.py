@@ -74,13 +74,19 @@ def variogram_score(
     samples (m, ..., d), obs (..., d) -> (...). ``pairs`` (n_pairs, 2) are point index pairs;
     None means all ordered pairs (i, j) (the definition of scoringrules, unit weights).
     """
-    if pairs is None:
-        d = obs.shape[-1]
-        ii, jj = torch.meshgrid(torch.arange(d), torch.arange(d), indexing="ij")
-        pairs = torch.stack([ii.ravel(), jj.ravel()], -1)
+
+    def power(v: torch.Tensor) -> torch.Tensor:
+        """|v|^p in place on a fresh temporary (sqrt for the common p = 0.5: faster)."""
+        v = v.abs_()
+        return v.sqrt_() if p == 0.5 else v.pow_(p)
+
+    if pairs is None:  # all ordered pairs by broadcasting: (..., d, d)
+        vy = power(obs[..., :, None] - obs[..., None, :])
+        vx = power(samples[..., :, None] - samples[..., None, :]).mean(0)
+        return ((vy - vx) ** 2).sum((-2, -1))
     i, j = pairs[:, 0].to(obs.device), pairs[:, 1].to(obs.device)
-    vy = (obs[..., i] - obs[..., j]).abs() ** p
-    vx = ((samples[..., i] - samples[..., j]).abs() ** p).mean(0)
+    vy = power(obs[..., i] - obs[..., j])
+    vx = power(samples[..., i] - samples[..., j]).mean(0)
     return ((vy - vx) ** 2).sum(-1)
 
 

@@ -14,7 +14,7 @@ import math
 import torch
 from torch import nn
 
-from uqbench.models.layers import MLP
+from uqbench.models.layers import MLP, Sparse, mlp_draws
 
 
 class PODDeepONet(nn.Module):
@@ -64,3 +64,12 @@ class PODDeepONet(nn.Module):
         out = coeff.unflatten(-1, (self.channels, -1)) @ self.basis  # (batch, C, n_out)
         shift = torch.cat([self.mean[None], self.offset.expand(-1, self.mean.shape[0])])
         return (out + shift).unflatten(-1, self.out_shape)
+
+    def forward_draws(self, a: torch.Tensor, sparse: dict[str, Sparse]) -> torch.Tensor:
+        """Outputs (draw, batch, *out_shape) for draws that perturb a few branch weights
+        (``layers.linear_draws``: the shared product is computed once). channels must be 1."""
+        n_draw = next(iter(sparse.values()))[1].shape[0]
+        coeff, has_draw = mlp_draws(self.branch, a.flatten(-len(self.in_shape)), sparse, "branch.")
+        if not has_draw:
+            coeff = coeff.expand(n_draw, *coeff.shape)
+        return (self.mean + coeff @ self.basis).unflatten(-1, self.out_shape)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from uqbench.models.layers import MLP
+from uqbench.models.layers import MLP, Sparse, mlp_draws
 
 
 class MORPhysics(nn.Module):
@@ -39,3 +39,15 @@ class MORPhysics(nn.Module):
         mult = torch.complex(gk[..., : self.channels, :], gk[..., self.channels :, :])
         v = torch.fft.irfft(torch.fft.rfft(hu, dim=-1) * mult, n=self.grid, dim=-1)
         return v[..., 0, :] if self.channels == 1 else v
+
+    def forward_draws(self, u: torch.Tensor, sparse: dict[str, Sparse]) -> torch.Tensor:
+        """Outputs (draw, batch, x) for draws that perturb a few weights of h and g
+        (``layers.linear_draws``: the shared products are computed once). channels must be 1."""
+        n_draw = next(iter(sparse.values()))[1].shape[0]
+        hu, h_draw = mlp_draws(self.h, u[..., None], sparse, "h.")
+        gk, g_draw = mlp_draws(self.g, self.k, sparse, "g.")
+        hu = hu[..., 0] if h_draw else hu[..., 0].expand(n_draw, *u.shape)  # (draw, batch, x)
+        if not g_draw:
+            gk = gk.expand(n_draw, *gk.shape)
+        mult = torch.complex(gk[..., 0], gk[..., 1])[:, None]  # (draw, 1, k)
+        return torch.fft.irfft(torch.fft.rfft(hu, dim=-1) * mult, n=self.grid, dim=-1)
