@@ -32,6 +32,18 @@ include: "workflow/rules/tables.smk"
 include: "workflow/rules/figures.smk"
 
 
+onstart:
+    record_lock_owner()
+
+
+onsuccess:
+    clear_lock_owner()
+
+
+onerror:
+    clear_lock_owner()
+
+
 rule all:
     input:
         all_metric_files(),

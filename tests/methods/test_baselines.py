@@ -5,7 +5,7 @@ import torch
 
 from uqbench.methods import make_method
 from uqbench.methods.base import Data
-from uqbench.methods.ensemble import mixture_sample
+from uqbench.methods.mixture import mixture_sample
 from uqbench.methods.variational import standard_normal_log_prob
 
 ELU = Data(torch.randn(32, 32), torch.randn(32, 32))

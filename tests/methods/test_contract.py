@@ -134,3 +134,15 @@ def test_genuq_draws_are_vectorised_and_equal_a_loop():
     looped = torch.cat([m.predict_draws(a, z[i : i + 1]) for i in range(4)])
     torch.testing.assert_close(batched, looped, rtol=1e-3, atol=1e-3)  # float32 batched FFT
     assert batched.std(0).mean() > 1e-3
+
+
+def test_checkpoint_of_another_problem_or_truncated_is_refused(tmp_path):
+    m = make_method("deterministic", "elu", TINY_HYPER["deterministic"], device="cpu")
+    m.build(Data(torch.randn(8, 64), torch.randn(8, 64)))
+    path = tmp_path / "m.pt"
+    io.save_checkpoint({**m.state_dict(), "status": "ok"}, path)
+    with pytest.raises(io.DataFileError, match=r"m\.pt.*problem 'elu'"):
+        io.load_checkpoint(path, problem="poisson")
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(io.DataFileError, match=r"m\.pt"):
+        io.load_checkpoint(path)

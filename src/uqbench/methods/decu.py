@@ -20,11 +20,10 @@ import torch
 from torch import nn
 from torch.func import functional_call, vmap
 
-from uqbench.methods.base import Data, Method
-from uqbench.methods.ensemble import LOG_VAR_MIN, mixture_sample
+from uqbench.methods.base import Data
 from uqbench.methods.likelihood import gaussian_nll
+from uqbench.methods.mixture import LOG_VAR_MIN, MixtureMethod
 from uqbench.methods.training import train_loop
-from uqbench.metrics.epistemic import paide_mutual_information
 
 
 @dataclass(frozen=True)
@@ -40,10 +39,9 @@ class DecuHyper:
             raise ValueError(f"methods.decu.members must be >= 2, got {self.members}")
 
 
-class Decu(Method):
+class Decu(MixtureMethod):
     name = "decu"
     Hyper = DecuHyper
-    has_score = True
 
     def model_options(self) -> dict:
         return {"channels": 2}
@@ -115,19 +113,6 @@ class Decu(Method):
             epochs=h.epochs, batch_size=h.batch_size, lr=h.lr, seed=self.seed + 1,
             tag="decu", history=history, with_index=True,
         )  # fmt: skip
-
-    @torch.no_grad()
-    def sample(
-        self, inputs: torch.Tensor, n_samples: int, generator: torch.Generator
-    ) -> torch.Tensor:
-        mean, log_var = self.forward_all(inputs.to(self.device))
-        return mixture_sample(mean, log_var, n_samples, generator)
-
-    @torch.no_grad()
-    def epistemic_score(self, inputs: torch.Tensor) -> torch.Tensor:
-        mean, log_var = self.forward_all(inputs.to(self.device))
-        mi = paide_mutual_information(mean, torch.exp(log_var))  # (case, *output dims)
-        return mi.flatten(1).mean(-1)
 
 
 def layer_name(m: Decu, kind: str) -> str:

@@ -18,13 +18,11 @@ import torch
 from torch import nn
 from torch.func import functional_call, vmap
 
-from uqbench.methods.base import Data, Method
+from uqbench.methods.base import Data
 from uqbench.methods.likelihood import gaussian_nll
+from uqbench.methods.mixture import LOG_VAR_MIN, MixtureMethod
 from uqbench.methods.training import train_loop
-from uqbench.metrics.epistemic import paide_mutual_information
 from uqbench.models import build_model, model_from_args
-
-LOG_VAR_MIN = -20.0  # floor of the variance head (keeps exp(-log_var) finite)
 
 
 @dataclass(frozen=True)
@@ -39,30 +37,9 @@ class EnsembleHyper:
             raise ValueError(f"methods.ensemble.members must be >= 2, got {self.members}")
 
 
-def mixture_sample(
-    mean: torch.Tensor, log_var: torch.Tensor, n: int, generator: torch.Generator
-) -> torch.Tensor:
-    """Samples of a uniform mixture of diagonal Gaussians.
-
-    Args:
-        mean, log_var: (member, case, *output dims).
-        n: number of samples per case.
-
-    Returns:
-        (n, case, *output dims); each sample picks one member per case.
-    """
-    m, cases = mean.shape[:2]
-    pick = torch.randint(m, (n, cases), generator=generator).to(mean.device)
-    idx = pick.view(n, cases, *([1] * (mean.dim() - 2))).expand(n, *mean.shape[1:])
-    mu = torch.gather(mean, 0, idx)
-    sd = torch.gather(torch.exp(0.5 * log_var), 0, idx)
-    return mu + sd * torch.randn(mu.shape, generator=generator).to(mu.device)
-
-
-class Ensemble(Method):
+class Ensemble(MixtureMethod):
     name = "ensemble"
     Hyper = EnsembleHyper
-    has_score = True
 
     def build(self, train: Data) -> None:
         inputs, outputs = train.inputs.cpu(), train.outputs.cpu()
@@ -109,15 +86,3 @@ class Ensemble(Method):
             nll, self.members.parameters(), train.inputs, train.outputs, epochs=h.epochs,
             batch_size=h.batch_size, lr=h.lr, seed=self.seed, tag=self.name,
         )  # fmt: skip
-
-    @torch.no_grad()
-    def sample(
-        self, inputs: torch.Tensor, n_samples: int, generator: torch.Generator
-    ) -> torch.Tensor:
-        mean, log_var = self.forward_all(inputs.to(self.device))
-        return mixture_sample(mean, log_var, n_samples, generator)
-
-    @torch.no_grad()
-    def epistemic_score(self, inputs: torch.Tensor) -> torch.Tensor:
-        mean, log_var = self.forward_all(inputs.to(self.device))
-        return paide_mutual_information(mean, torch.exp(log_var)).flatten(1).mean(-1)

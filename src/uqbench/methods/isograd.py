@@ -16,10 +16,10 @@ import math
 from dataclasses import dataclass
 
 import torch
-from torch import nn
 
-from uqbench.methods.base import Buffers, Data, Method
+from uqbench.methods.base import Data
 from uqbench.methods.gradients import hutchinson_layer_norms, jvp_outputs, point_grad_norms
+from uqbench.methods.posthoc import PostHocMethod
 
 LOG10_S2_GRID = torch.linspace(-14.0, 2.0, 321, dtype=torch.float64)
 
@@ -41,22 +41,12 @@ def fit_s2(residual2: torch.Tensor, grad2: torch.Tensor, sigma2: float) -> float
     return float(s2[int(torch.argmin(nll))])
 
 
-class Isograd(Method):
+class Isograd(PostHocMethod):
     name = "isograd"
     Hyper = IsogradHyper
-    has_score = True
-    needs_pretrained = True
 
-    def _build_extra(self) -> None:
-        if not hasattr(self, "stats"):
-            self.stats = Buffers(s2=torch.tensor(0.0), sigma2=torch.tensor(1.0)).to(self.device)
-
-    def modules(self) -> dict[str, nn.Module]:
-        return {"model": self.model, "stats": self.stats}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.stats = Buffers(**{k: v for k, v in state["weights"]["stats"].items()})
-        super().load_state_dict(state)
+    def initial_stats(self) -> dict[str, torch.Tensor]:
+        return {"s2": torch.tensor(0.0), "sigma2": torch.tensor(1.0)}
 
     def fit(self, train: Data, val: Data) -> list[dict[str, float]]:
         if self.model is None:

@@ -15,10 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch import nn
 
-from uqbench.methods.base import Buffers, Data, Method
+from uqbench.methods.base import Data
 from uqbench.methods.gradients import hutchinson_layer_norms, layer_groups
+from uqbench.methods.posthoc import PostHocMethod
 
 
 @dataclass(frozen=True)
@@ -46,24 +46,14 @@ def smooth_noise(shape: tuple[int, ...], n: int, cutoff: float, seed: int) -> to
     return smooth / smooth.flatten(1).std(1).clamp_min(1e-12).reshape(-1, *[1] * len(shape))
 
 
-class Regrad(Method):
+class Regrad(PostHocMethod):
     name = "regrad"
     Hyper = RegradHyper
-    has_score = True
-    needs_pretrained = True
 
-    def _build_extra(self) -> None:
+    def initial_stats(self) -> dict[str, torch.Tensor]:
         n_layers = len(layer_groups(self.model))
         w = self.hyper.depth_base ** torch.arange(n_layers, dtype=torch.float32)
-        if not hasattr(self, "stats"):
-            self.stats = Buffers(perturbations=torch.zeros(0), weights=w / w.sum()).to(self.device)
-
-    def modules(self) -> dict[str, nn.Module]:
-        return {"model": self.model, "stats": self.stats}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.stats = Buffers(**{k: v for k, v in state["weights"]["stats"].items()})
-        super().load_state_dict(state)
+        return {"perturbations": torch.zeros(0), "weights": w / w.sum()}
 
     def fit(self, train: Data, val: Data) -> list[dict[str, float]]:
         if self.model is None:
