@@ -136,5 +136,5 @@ def problem_figure(
         return plt.subplots(rows, cols, figsize=(3.6 * cols, 3.0 * rows), squeeze=False)
 
     fig = KINDS[kind](ds, src, fig_axes)
-    fig.suptitle(f"{ds.attrs['problem']}: {kind}")
+    fig.suptitle(f"{ds.attrs['problem']}: {kind}", y=1.02)  # above the panel titles
     save(fig, outputs)
