@@ -109,3 +109,47 @@ def test_missing_provenance_is_rejected(tmp_path):
     path = _write_raw(tmp_path / "e.nc", ds)
     with pytest.raises(io.DataFileError, match="config_hash"):
         io.read_data(path)
+
+
+def _predictions(score=None, status="ok", values=None):
+    rng = np.random.default_rng(1)
+    samples = rng.normal(size=(4, 3, 5)) if values is None else values
+    attrs = {"problem": "elu", "method": "ensemble", "ratio": "na", "seed": 0, "status": status}
+    return io.prediction_dataset(samples, ("x",), {"x": np.arange(5.0)}, attrs, score)
+
+
+@pytest.mark.parametrize(
+    ("bad", "match"),
+    [
+        (
+            lambda: _predictions(values=np.full((4, 3, 5), np.inf)),
+            "'prediction' contains NaN or inf",
+        ),
+        (
+            lambda: _predictions(score=np.array([0.1, np.nan, 0.3])),
+            "'epistemic_score' contains NaN",
+        ),
+        (
+            lambda: _predictions().assign(epistemic_score=(("sample",), np.ones(4))),
+            "'epistemic_score' has dims",
+        ),
+        (lambda: _predictions().drop_vars("prediction"), "missing variable 'prediction'"),
+        (
+            lambda: _predictions().assign(prediction=lambda d: d["prediction"].astype(np.int32)),
+            "dtype int32",
+        ),
+    ],
+)
+def test_bad_prediction_files_are_named(bad, match, tmp_path):
+    path = _write_raw(tmp_path / "p.nc", bad())
+    with pytest.raises(io.DataFileError, match=rf"p\.nc.*{match}"):
+        io.read_predictions(path)
+
+
+def test_nan_predictions_are_accepted_only_from_a_diverged_run(tmp_path):
+    nan = np.full((4, 3, 5), np.nan)
+    path = _write_raw(tmp_path / "ok.nc", _predictions(values=nan, status="diverged"))
+    assert io.read_predictions(path).attrs["status"] == "diverged"
+    path = _write_raw(tmp_path / "p.nc", _predictions(values=nan))
+    with pytest.raises(io.DataFileError, match="contains NaN"):
+        io.read_predictions(path)
