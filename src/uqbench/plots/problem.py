@@ -118,6 +118,8 @@ def _correlation(ds, src: dict, fig_axes) -> plt.Figure:
     return fig
 
 
+MAX_COLS = 6  # panels per row before a one-row figure wraps
+
 KINDS = {"bands": _bands, "samples": _samples, "correlation": _correlation}
 
 
@@ -133,6 +135,13 @@ def problem_figure(
     ds, src = _sources(data_path, prediction_paths)
 
     def fig_axes(rows: int, cols: int):
+        if rows == 1 and cols > MAX_COLS:  # one panel per source: wrap into a grid
+            grid_rows = -(-cols // MAX_COLS)
+            fig, axes = plt.subplots(grid_rows, MAX_COLS, figsize=(3.6 * MAX_COLS, 3.5 * grid_rows),
+                                     squeeze=False)  # fmt: skip
+            for extra in axes.flat[cols:]:
+                extra.set_visible(False)
+            return fig, axes.reshape(-1)[:cols].reshape(1, cols)  # still indexed [0, i]
         return plt.subplots(rows, cols, figsize=(3.6 * cols, 3.0 * rows), squeeze=False)
 
     fig = KINDS[kind](ds, src, fig_axes)
