@@ -18,7 +18,7 @@ from tests.workflow.conftest import REPO, SNAKEMAKE, TINY
 pytestmark = [pytest.mark.slow, pytest.mark.cluster]
 
 
-def test_profile(tmp_path):
+def scaled_profile(tmp_path):
     profile = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())
     profile.update({
         "slurm-status-command": "squeue",
@@ -44,7 +44,7 @@ def test_profile(tmp_path):
 @pytest.fixture(scope="module")
 def slurm_study(slurm, tmp_path_factory):
     work = tmp_path_factory.mktemp("slurm_study")
-    profile, _ = test_profile(work)
+    profile, _ = scaled_profile(work)
     one_problem = work / "elu_only.yaml"  # every method and rule kind, a third of the jobs
     one_problem.write_text("problems: [elu]\n")
     cmd = [
