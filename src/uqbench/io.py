@@ -19,7 +19,7 @@ import logging
 import os
 import subprocess
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -67,40 +67,44 @@ def provenance(**attrs: Any) -> dict[str, Any]:
     return out
 
 
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str], suffix: str = ".tmp") -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; rename it onto ``path`` when the block
+    succeeds, remove it when the block fails (the target is then left as it was).
+
+    A fresh unique name, not mkstemp, whose 0600 mode would stick to the final file.
+    ``suffix`` lets writers that infer the format from the name (matplotlib) see it.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}{suffix}"
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
 def write_dataset(ds: xr.Dataset, path: str | os.PathLike[str]) -> Path:
     """Write ``ds`` to ``path`` atomically (temporary file in the same folder, then rename).
 
     Returns the final path. On any error the temporary file is removed and the target is
     left as it was.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # a fresh unique name (not mkstemp, whose 0600 mode would stick to the final file)
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
-    try:
+    with atomic_path(path) as tmp:
         ds.to_netcdf(tmp, engine=ENGINE, invalid_netcdf=False)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    path = Path(path)
     log.info("wrote %s (%.1f MB)", path, path.stat().st_size / 1e6)
     return path
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     """Write ``text`` to ``path`` atomically (temporary file in the same folder, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
-    try:
+    with atomic_path(path) as tmp:
         tmp.write_text(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    return path
+    return Path(path)
 
 
 def data_dataset(
@@ -243,21 +247,13 @@ def save_checkpoint(state: Mapping[str, Any], path: str | os.PathLike[str]) -> P
     """Save a checkpoint (tensors, numbers, strings, lists, dicts only) atomically."""
     import torch
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
     payload = {
         **state,
         "versions": {"uqbench": uqbench.__version__, "torch": str(torch.__version__)},
     }
-    try:
+    with atomic_path(path) as tmp:
         torch.save(payload, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    return path
+    return Path(path)
 
 
 def load_checkpoint(
