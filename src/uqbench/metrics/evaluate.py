@@ -55,7 +55,7 @@ def per_case_metrics(samples: torch.Tensor, truths: torch.Tensor, chunk: int = 8
         out["rel_l2_std"].append(scores.rel_l2_std(x, y))
         # means over the k realizations, with the sample-only parts computed once per chunk
         spread = scores.crps_spread(x)
-        cross_abs = torch.stack([(x - yr).abs().mean(0) for yr in y])  # (k, case, d)
+        cross_abs = scores.mean_abs_difference(x, y)  # (k, case, d)
         out["crps"].append((cross_abs - 0.5 * spread).mean((0, -1)))
         if pairs is not None and len(pairs):
             i, j = pairs[:, 0], pairs[:, 1]
@@ -83,40 +83,31 @@ def summarise(values: np.ndarray) -> dict[str, float]:
     return {"mean": mean, "ci95": ci}
 
 
-def case_errors(pred: Any, ds: Any) -> np.ndarray:
-    """Per-case rel. L2 error of the predictive mean against the realizations' mean (case,)."""
-    x = torch.from_numpy(pred["prediction"].values).double().flatten(2)
-    y = torch.from_numpy(ds["output"].values).double().flatten(2).transpose(0, 1)
-    return scores.rel_l2_mean(x, y).numpy()
-
-
 def epistemic_metrics(
-    test_pred: Any, test_data: Any, ood_pred: Any, ood_data: Any
+    scores_test: np.ndarray,
+    scores_ood: np.ndarray,
+    errors_test: np.ndarray,
+    errors_ood: np.ndarray,
 ) -> dict[str, dict[str, float]]:
     """``ood_auroc`` (test = 0 vs ood = 1 by score) and ``score_error_spearman`` (score vs
-    rel. L2 error of the mean, per case over test ∪ ood)."""
-    s_test, s_ood = test_pred["epistemic_score"].values, ood_pred["epistemic_score"].values
-    errors = np.concatenate([case_errors(test_pred, test_data), case_errors(ood_pred, ood_data)])
-    rho = epistemic.score_error_spearman(np.concatenate([s_test, s_ood]), errors)
+    rel. L2 error of the mean, per case over test ∪ ood). All arrays are (case,)."""
+    rho = epistemic.score_error_spearman(
+        np.concatenate([scores_test, scores_ood]), np.concatenate([errors_test, errors_ood])
+    )
     return {
-        "ood_auroc": {"mean": epistemic.ood_auroc(s_test, s_ood), "ci95": math.nan},
+        "ood_auroc": {"mean": epistemic.ood_auroc(scores_test, scores_ood), "ci95": math.nan},
         "score_error_spearman": {"mean": rho, "ci95": math.nan},
     }
 
 
-def evaluate(
+def _score(
     predictions: str | os.PathLike[str],
     data: str | os.PathLike[str],
-    output: str | os.PathLike[str],
     cost: Mapping[str, Any] | None = None,
-    ood_predictions: str | os.PathLike[str] | None = None,
-    ood_data: str | os.PathLike[str] | None = None,
-) -> dict[str, Any]:
-    """Score one prediction file against one data split and write the metrics JSON atomically.
-
-    When the predictions carry an ``epistemic_score`` and the OOD split's predictions and
-    data are given, the epistemic metrics (``EPISTEMIC``) are added.
-    """
+) -> tuple[dict[str, Any], np.ndarray | None, np.ndarray | None]:
+    """Read one split's predictions and data once: the metrics result, the per-case
+    epistemic scores (None when the method has none) and the per-case rel. L2 errors of the
+    predictive mean (None when the run diverged)."""
     pred = io.read_predictions(predictions)
     ds = io.read_data(data, problem=pred.attrs["problem"])
     status = str(pred.attrs["status"])
@@ -125,22 +116,31 @@ def evaluate(
     }
     result.update(status=status, split=ds.attrs["split"], n_cases=int(ds.sizes["case"]))
     result.update(dict(cost or {}))
-    if status == "ok":
-        x = torch.from_numpy(pred["prediction"].values).double().flatten(2)
-        y = torch.from_numpy(ds["output"].values).double().flatten(2).transpose(0, 1)
-        per_case = per_case_metrics(x, y)
-        result["metrics"] = {k: summarise(v.numpy()) for k, v in per_case.items()}
-    else:
+    score = pred["epistemic_score"].values if "epistemic_score" in pred else None
+    if status != "ok":
         result["metrics"] = {k: {"mean": math.nan, "ci95": math.nan} for k in METRICS}
-    if "epistemic_score" in pred and ood_predictions is not None and ood_data is not None:
-        ood_pred = io.read_predictions(ood_predictions)
-        if status == "ok" and ood_pred.attrs["status"] == "ok":
-            ood = io.read_data(ood_data, problem=pred.attrs["problem"])
-            result["metrics"].update(epistemic_metrics(pred, ds, ood_pred, ood))
-        else:
-            result["metrics"].update({k: {"mean": math.nan, "ci95": math.nan} for k in EPISTEMIC})
+        return result, score, None
+    x = torch.from_numpy(pred["prediction"].values).double().flatten(2)
+    y = torch.from_numpy(ds["output"].values).double().flatten(2).transpose(0, 1)
+    per_case = per_case_metrics(x, y)
+    result["metrics"] = {k: summarise(v.numpy()) for k, v in per_case.items()}
+    return result, score, per_case["rel_l2_mean"].numpy()
+
+
+def _write(result: dict[str, Any], output: str | os.PathLike[str]) -> None:
     io.atomic_write_text(output, json.dumps(result, indent=2, default=str))
     log.info("%s: %s", output, {k: round(v["mean"], 5) for k, v in result["metrics"].items()})
+
+
+def evaluate(
+    predictions: str | os.PathLike[str],
+    data: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    cost: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Score one prediction file against one data split and write the metrics JSON atomically."""
+    result, _, _ = _score(predictions, data, cost)
+    _write(result, output)
     return result
 
 
@@ -149,12 +149,17 @@ def evaluate_splits(
     data: Mapping[str, str | os.PathLike[str]],
     outputs: Mapping[str, str | os.PathLike[str]],
 ) -> dict[str, dict[str, Any]]:
-    """``evaluate`` each split ({split: path} mappings, e.g. test and ood); the test split
-    also gets the epistemic metrics when the predictions carry a score and ood is given."""
-    results = {}
-    for split in outputs:
-        extra = {}
-        if split == "test" and "ood" in predictions:
-            extra = {"ood_predictions": predictions["ood"], "ood_data": data["ood"]}
-        results[split] = evaluate(predictions[split], data[split], outputs[split], **extra)
-    return results
+    """``evaluate`` each split ({split: path} mappings, e.g. test and ood), reading each file
+    once. When both test and ood predictions carry an epistemic score, the test result also
+    gets the epistemic metrics (``EPISTEMIC``; NaN when either split diverged)."""
+    scored = {split: _score(predictions[split], data[split]) for split in outputs}
+    if "test" in scored and "ood" in scored:
+        (test, s_test, e_test), (_, s_ood, e_ood) = scored["test"], scored["ood"]
+        if s_test is not None and s_ood is not None:
+            if e_test is not None and e_ood is not None:
+                test["metrics"].update(epistemic_metrics(s_test, s_ood, e_test, e_ood))
+            else:
+                test["metrics"].update({k: {"mean": math.nan, "ci95": math.nan} for k in EPISTEMIC})
+    for split, (result, _, _) in scored.items():
+        _write(result, outputs[split])
+    return {split: result for split, (result, _, _) in scored.items()}

@@ -71,6 +71,23 @@ def crps(samples: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
     return (samples - obs).abs().mean(0) - 0.5 * crps_spread(samples)
 
 
+def mean_abs_difference(samples: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
+    """E_i |X_i − y| per point for every observation y.
+
+    samples (m, ..., d), obs (k, ..., d) -> (k, ..., d). From the sorted samples and their
+    prefix sums: Σ_i |x_i − y| = S − 2·S_below(y) + y·(2·n_below(y) − m), with n_below found
+    by searchsorted, so no (k, m) tensor of differences and no loop over observations.
+    """
+    m = samples.shape[0]
+    s = torch.sort(samples.movedim(0, -1), dim=-1).values.contiguous()  # (..., d, m)
+    prefix = torch.nn.functional.pad(s.cumsum(-1), (1, 0))  # (..., d, m + 1)
+    y = obs.movedim(0, -1).contiguous()  # (..., d, k)
+    n_below = torch.searchsorted(s, y)
+    below = prefix.gather(-1, n_below)
+    total = prefix[..., -1:]
+    return ((total - 2 * below + y * (2 * n_below - m)) / m).movedim(-1, 0)
+
+
 def crps_spread(samples: torch.Tensor) -> torch.Tensor:
     """E|X − X'| over i != j per point, from the sorted samples: (m, ..., d) -> (..., d)."""
     m = samples.shape[0]
