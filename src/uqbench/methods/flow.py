@@ -40,11 +40,12 @@ class FlowHyper(VariationalHyper):
 class _FlowPosterior(nn.Module):
     def __init__(self, dim: int, hyper: FlowHyper) -> None:
         super().__init__()
-        # a coupling flow needs two features to split; a 1-d subset uses an affine map only
-        self.flow = FLOWS[hyper.kind](
-            max(dim, 2), transforms=hyper.transforms, hidden_features=list(hyper.hidden),
-            passes=2,
-        )  # fmt: skip
+        # a coupling flow needs two features to split: a 1-d subset keeps the affine map only
+        self.flow = None
+        if dim > 1:
+            self.flow = FLOWS[hyper.kind](
+                dim, transforms=hyper.transforms, hidden_features=list(hyper.hidden), passes=2
+            )
         self.dim = dim
         self.log_scale = nn.Parameter(torch.full((dim,), math.log(hyper.init_std)))
 
@@ -58,13 +59,12 @@ class Flow(VariationalMethod):
 
     def draw(self, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         post = self.posterior
-        dist = post.flow()
-        z = torch.randn(n, max(post.dim, 2), generator=generator, device=generator.device)
+        z = torch.randn(n, post.dim, generator=generator, device=generator.device)
         z = z.to(post.log_scale.device)
-        x, ladj = dist.transform.inv.call_and_ladj(z)  # x = T⁻¹(z), ladj = log|dx/dz|
-        log_qx = standard_normal_log_prob(z) - ladj
-        if post.dim == 1:  # marginal of the first coordinate is not tractable; use z directly
-            x, log_qx = z[:, :1], standard_normal_log_prob(z[:, :1])
+        x, log_qx = z, standard_normal_log_prob(z)
+        if post.flow is not None:
+            x, ladj = post.flow().transform.inv.call_and_ladj(z)  # x = T⁻¹(z), log|dx/dz|
+            log_qx = log_qx - ladj
         return torch.exp(post.log_scale) * x, log_qx - post.log_scale.sum()
 
     def kl(self, theta: torch.Tensor, log_q: torch.Tensor) -> torch.Tensor:
