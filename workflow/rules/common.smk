@@ -58,18 +58,19 @@ def ratios_of(method, main_only=False):
     return [MAIN_RATIO] if main_only else RATIOS
 
 
-def runs(problem, main_only=False, seeds=None):
+def runs(problem, main_only=False, seeds=None, methods=None):
     """(method, ratio, seed) of every run of a problem, as dicts for expand/format."""
     return [
         dict(problem=problem, method=m, ratio=r, seed=s)
         for m in config["methods"]
+        if methods is None or m in methods
         for r in ratios_of(m, main_only)
         for s in (seeds or config["seeds"])
     ]
 
 
-def run_files(pattern, problem, main_only=False, seeds=None, **extra):
-    return [pattern.format(**run, **extra) for run in runs(problem, main_only, seeds)]
+def run_files(pattern, problem, main_only=False, seeds=None, methods=None, **extra):
+    return [pattern.format(**run, **extra) for run in runs(problem, main_only, seeds, methods)]
 
 
 def all_data_files():
@@ -101,8 +102,7 @@ def ratio_study_metrics(wildcards=None):
     return [
         f
         for p in config["problems"]
-        for f in run_files(f"results/metrics/{RUN}/test.json", p)
-        if f.split("/")[3] in RATIO_METHODS
+        for f in run_files(f"results/metrics/{RUN}/test.json", p, methods=RATIO_METHODS)
     ]
 
 
@@ -118,8 +118,9 @@ def ood_auroc_metrics(wildcards=None):
     return [
         f
         for p in config["problems"]
-        for f in run_files(f"results/metrics/{RUN}/test.json", p, main_only=True)
-        if f.split("/")[3] in SCORE_METHODS
+        for f in run_files(
+            f"results/metrics/{RUN}/test.json", p, main_only=True, methods=SCORE_METHODS
+        )
     ]
 
 
