@@ -33,6 +33,36 @@ def test_energy_score_matches_scoringrules(data):
     np.testing.assert_allclose(ours, ref, rtol=1e-7)  # cdist's matmul form: ~1e-9 rounding
 
 
+def _direct_energy_score(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The definition by explicit differences (m, case, d), (case, d) -> (case,)."""
+    rms = lambda v: v.pow(2).mean(-1).sqrt()  # noqa: E731
+    m = x.shape[0]
+    i, j = torch.triu_indices(m, m, offset=1)  # i < j: no zero distance, so finite grads
+    pair = 2 * rms(x[i] - x[j]).sum(0) / (m * (m - 1))
+    return rms(x - y).mean(0) - 0.5 * pair
+
+
+def test_energy_score_value_and_gradient_equal_the_definition(data):
+    x = torch.tensor(data[0], requires_grad=True)
+    y = torch.tensor(data[1])
+    ours, ref = energy_score(x, y), _direct_energy_score(x, y)
+    torch.testing.assert_close(ours, ref, rtol=1e-10, atol=1e-12)
+    w = torch.rand(ours.shape, dtype=ours.dtype)
+    (g_ours,) = torch.autograd.grad((ours * w).sum(), x)
+    (g_ref,) = torch.autograd.grad((ref * w).sum(), x)
+    torch.testing.assert_close(g_ours, g_ref, rtol=1e-8, atol=1e-12)
+
+
+def test_energy_score_keeps_float32_accuracy_for_a_small_spread_far_from_zero():
+    # the Gram form centres on the sample mean: its rounding scales with the spread, not ‖x‖
+    gen = torch.Generator().manual_seed(3)
+    x = 1000.0 + 1e-2 * torch.randn(16, 4, 256, generator=gen, dtype=torch.float64)
+    y = 1000.0 + 1e-2 * torch.randn(4, 256, generator=gen, dtype=torch.float64)
+    ref = _direct_energy_score(x, y)
+    ours = energy_score(x.float(), y.float()).double()
+    torch.testing.assert_close(ours, ref, rtol=2e-2, atol=0.0)
+
+
 def test_crps_matches_scoringrules(data):
     x, y = data
     ours = crps(torch.tensor(x), torch.tensor(y)).numpy()

@@ -12,6 +12,7 @@ from torch.func import functional_call, vmap
 
 from uqbench.methods.base import Data, FlatParams, Method, stochastic_indices
 from uqbench.methods.training import train_loop
+from uqbench.models.layers import SparseIndex
 
 
 class SubsetMethod(Method):
@@ -26,13 +27,18 @@ class SubsetMethod(Method):
     def _split_subset(self) -> None:
         """Per parameter tensor: its entries in S (local flat indices) and their positions in S
         (S is sorted, so each tensor's entries are one contiguous slice of S)."""
-        self.sparse_slices: dict[str, tuple[torch.Tensor, slice]] = {}
+        self.sparse_slices: dict[str, tuple[SparseIndex, slice]] = {}
         offset = 0
-        for name, size in zip(self.flat.names, self.flat.sizes, strict=True):
+        for name, size, shape in zip(
+            self.flat.names, self.flat.sizes, self.flat.shapes, strict=True
+        ):
             lo = int(torch.searchsorted(self.S, offset))
             hi = int(torch.searchsorted(self.S, offset + size))
             if hi > lo:
-                self.sparse_slices[name] = (self.S[lo:hi] - offset, slice(lo, hi))
+                self.sparse_slices[name] = (
+                    SparseIndex(self.S[lo:hi] - offset, shape),
+                    slice(lo, hi),
+                )
             offset += size
         # the sparse path needs a model that implements it and a dense-only-free subset
         self.sparse_path = (

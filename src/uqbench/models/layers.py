@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import torch
 from torch import nn
@@ -36,9 +37,56 @@ class MLP(nn.Module):
 # Above this fraction of perturbed entries a layer's correction uses a dense weight difference.
 SPARSE_MAX_FRACTION = 8  # i.e. sparse when k <= 1/8 of the weights
 
-# A sparse per-draw perturbation of one parameter tensor: local flat indices (k,) into the
-# tensor and their values per draw (draw, k). Used by ``forward_draws``.
-Sparse = tuple[torch.Tensor, torch.Tensor]
+
+class SparseIndex:
+    """The fixed positions of k perturbed entries of one parameter tensor, with the gather
+    layout ``linear_draws`` needs, built once (the subset S never changes during training).
+
+    For a weight (out, in) the entries are grouped by output row and padded to the longest
+    row (J entries): ``pad_cols`` (out, J) holds each slot's input column and ``pad_pos``
+    (out, J) its position among the k values (k marks padding, which reads a zero).
+    """
+
+    def __init__(self, flat: torch.Tensor, shape: tuple[int, ...]) -> None:
+        self.flat, self.shape, self.k = flat, tuple(shape), flat.numel()
+        if len(self.shape) != 2 or self.k == 0:
+            return
+        n_out, n_in = self.shape
+        rows, cols = flat // n_in, flat % n_in
+        order = torch.argsort(rows, stable=True)
+        rows, cols = rows[order], cols[order]
+        counts = torch.bincount(rows, minlength=n_out)
+        slot = torch.arange(self.k, device=flat.device) - (counts.cumsum(0) - counts)[rows]
+        width = int(counts.max())
+        self.pad_pos = torch.full((n_out, width), self.k, dtype=torch.long, device=flat.device)
+        self.pad_pos[rows, slot] = order
+        self.pad_cols = torch.zeros((n_out, width), dtype=torch.long, device=flat.device)
+        self.pad_cols[rows, slot] = cols
+
+
+# A sparse per-draw perturbation of one parameter tensor: where (``SparseIndex``) and the
+# values per draw (draw, k). Used by ``forward_draws``.
+Sparse = tuple[SparseIndex, torch.Tensor]
+
+
+def _dense_delta(index: SparseIndex, vals: torch.Tensor) -> torch.Tensor:
+    """The per-draw difference as a dense tensor (draw, *shape)."""
+    flat = vals.new_zeros(vals.shape[0], math.prod(index.shape)).index_add(1, index.flat, vals)
+    return flat.view(vals.shape[0], *index.shape)
+
+
+def _shared_input_correction(x: torch.Tensor, index: SparseIndex, vals: torch.Tensor):
+    """Σ_s x[..., col_s]·δ_s added into row_s, for x without a draw dim: (draw, L, out).
+
+    Per output row o it is one small product (L, J) @ (J, draw) of the gathered input
+    columns with that row's values, so all rows go through one ``bmm`` (no scatter):
+    O(out·J·L·draw) instead of the dense O(in·out·L·draw).
+    """
+    x2 = x.reshape(-1, x.shape[-1]).t()  # (in, L)
+    n_out, width = index.pad_cols.shape
+    xg = x2.index_select(0, index.pad_cols.flatten()).view(n_out, width, -1)  # (out, J, L)
+    v = nn.functional.pad(vals, (0, 1))[:, index.pad_pos]  # (draw, out, J); padding reads 0
+    return torch.bmm(v.transpose(0, 1), xg).permute(1, 2, 0)  # (out, draw, L) -> (draw, L, out)
 
 
 def linear_draws(
@@ -50,44 +98,39 @@ def linear_draws(
 ) -> tuple[torch.Tensor, bool]:
     """``layer(x)`` for many draws whose weights differ from ``layer``'s in a few entries.
 
-    The dense product with the shared weights is computed once for all draws (once per row
-    of x); each draw adds its sparse correction Σ_s x[..., col_s]·δ_s into row_s, which costs
-    O(draw·rows·k) instead of a dense O(draw·rows·in·out).
+    With x shared by all draws (no draw dim) the dense product with the shared weights is
+    computed once and each draw adds its sparse correction (``_shared_input_correction``).
+    With x already per draw, each draw's product is dense anyway, so the per-draw weights
+    W + ΔW_d go into one batched matmul (no separate correction pass).
 
     Args:
         x: (*lead, in), or (draw, *lead, in) when ``has_draw``.
-        weight: (flat indices into the (out, in) weight, values (draw, k)) or None.
-        bias: (indices into the bias, values (draw, k)) or None.
+        weight: (index into the (out, in) weight, values (draw, k)) or None.
+        bias: (index into the bias, values (draw, k)) or None.
 
     Returns:
         The output ((draw,) *lead, out) and whether it has the leading draw dim.
     """
-    out = nn.functional.linear(x, layer.weight, layer.bias)
     if weight is None and bias is None:
-        return out, has_draw
-    vals = (weight if weight is not None else bias)[1]
-    n_draw = vals.shape[0]
-    lead = out.shape[1:-1] if has_draw else out.shape[:-1]
-    corr = out.new_zeros(n_draw, *lead, out.shape[-1])
-    if weight is not None and weight[0].numel() * SPARSE_MAX_FRACTION > layer.weight.numel():
-        # many perturbed entries: the dense per-draw weight difference is cheaper
-        idx, w_vals = weight
-        dw = w_vals.new_zeros(n_draw, layer.weight.numel()).index_add(1, idx, w_vals)
-        dw = dw.view(n_draw, layer.out_features, layer.in_features)
-        xs = x if has_draw else x.unsqueeze(0)
-        corr = corr + (xs.reshape(n_draw if has_draw else 1, -1, layer.in_features)
-                       @ dw.transpose(1, 2)).reshape(corr.shape)  # fmt: skip
-    elif weight is not None:
-        idx, w_vals = weight
-        rows, cols = idx // layer.in_features, idx % layer.in_features
-        xg = x[..., cols]  # ((draw,) *lead, k)
-        scale = w_vals.reshape(n_draw, *[1] * len(lead), -1)
-        corr = corr.index_add(-1, rows, (xg if has_draw else xg.unsqueeze(0)) * scale)
+        return nn.functional.linear(x, layer.weight, layer.bias), has_draw
+    n_draw = (weight if weight is not None else bias)[1].shape[0]
+    lead = x.shape[1:-1] if has_draw else x.shape[:-1]
+    b = layer.bias.expand(n_draw, -1)
     if bias is not None:
-        idx, b_vals = bias
-        b_corr = b_vals.new_zeros(n_draw, out.shape[-1]).index_add(-1, idx, b_vals)
-        corr = corr + b_corr.reshape(n_draw, *[1] * len(lead), -1)
-    return (out if has_draw else out.unsqueeze(0)) + corr, True
+        b = b + _dense_delta(*bias)
+    if has_draw:
+        w = layer.weight if weight is None else layer.weight + _dense_delta(*weight)
+        xs = x.reshape(n_draw, -1, layer.in_features)
+        out = torch.baddbmm(b[:, None], xs, w.expand(n_draw, -1, -1).transpose(1, 2))
+        return out.reshape(n_draw, *lead, layer.out_features), True
+    out = nn.functional.linear(x, layer.weight).reshape(1, -1, layer.out_features) + b[:, None]
+    if weight is not None and weight[0].k * SPARSE_MAX_FRACTION > layer.weight.numel():
+        # many perturbed entries: the dense per-draw weight difference is cheaper
+        dw = _dense_delta(*weight)  # (draw, out, in)
+        out = out + x.reshape(1, -1, layer.in_features) @ dw.transpose(1, 2)
+    elif weight is not None:
+        out = out + _shared_input_correction(x, *weight)
+    return out.reshape(n_draw, *lead, layer.out_features), True
 
 
 def mlp_draws(
