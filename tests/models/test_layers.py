@@ -3,9 +3,11 @@ gradients, for sparse and dense-fallback subsets."""
 
 import pytest
 import torch
+from torch import nn
 
 from uqbench.methods import make_method
 from uqbench.methods.base import Data
+from uqbench.models.layers import SparseIndex, linear_draws
 
 SHAPES = {"elu": (48, 64), "poisson": (48, 12, 12)}
 
@@ -36,3 +38,28 @@ def test_convnet_uses_vmap():
     m = make_method("genuq", "porous", {}, ratio=0.05, seed=0, device="cpu")
     m.build(Data(torch.randn(8, 16, 8), torch.rand(8, 2)))
     assert not m.sparse_path
+
+
+@pytest.mark.parametrize("has_draw", [False, True])
+def test_linear_draws_equals_dense_per_draw_weights(has_draw):
+    # unsorted indices, one row holding most entries and rows holding none (padding)
+    torch.manual_seed(0)
+    layer = nn.Linear(40, 6)
+    flat = torch.tensor([5 * 40 + c for c in range(0, 40, 3)] + [7, 2 * 40 + 1, 3])[
+        torch.randperm(17)
+    ]
+    vals = torch.randn(3, flat.numel(), requires_grad=True)
+    b_idx, b_vals = torch.tensor([4, 0]), torch.randn(3, 2)
+    x = torch.randn(3, 5, 40) if has_draw else torch.randn(5, 40)
+    out, flag = linear_draws(
+        x, layer, (SparseIndex(flat, (6, 40)), vals), (SparseIndex(b_idx, (6,)), b_vals), has_draw
+    )
+    w = layer.weight + torch.zeros(3, 240).index_add(1, flat, vals).view(3, 6, 40)
+    b = layer.bias + torch.zeros(3, 6).index_add(1, b_idx, b_vals)
+    ref = torch.einsum("dli,doi->dlo", x.expand(3, 5, 40), w) + b[:, None]
+    assert flag and out.shape == (3, 5, 6)
+    torch.testing.assert_close(out, ref, rtol=1e-5, atol=1e-5)
+    g = torch.randn_like(ref)
+    torch.testing.assert_close(
+        torch.autograd.grad((out * g).sum(), vals)[0], torch.autograd.grad((ref * g).sum(), vals)[0]
+    )
