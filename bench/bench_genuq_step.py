@@ -9,7 +9,7 @@ batch for reference. Run: python bench/bench_genuq_step.py [--device cuda]
 import argparse
 
 import torch
-from common import median_seconds
+from common import interleaved_medians
 
 from uqbench.methods import make_method
 from uqbench.methods.base import Data
@@ -17,7 +17,7 @@ from uqbench.metrics import energy_score
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--device", default="auto")
-parser.add_argument("--repeats", type=int, default=20)
+parser.add_argument("--repeats", type=int, default=30)
 args = parser.parse_args()
 
 torch.manual_seed(0)
@@ -69,7 +69,7 @@ rows = {
     "genuq, vmap(functional_call)": step(vmapped),
     "genuq, shared product + sparse": step(vectorised),
 }
-times = {k: median_seconds(f, args.repeats, warmup=3) for k, f in rows.items()}
+times = interleaved_medians(rows, args.repeats, warmup=3)
 print(f"bench_genuq_step: poisson sizes, batch {batch}, n_z {n_z}, device {dev}")
 for k, t in times.items():
     print(f"{k:32s} {t * 1e3:8.2f} ms  {batch / t:9.0f} inputs/s")

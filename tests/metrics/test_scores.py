@@ -42,15 +42,18 @@ def _direct_energy_score(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return rms(x - y).mean(0) - 0.5 * pair
 
 
-def test_energy_score_value_and_gradient_equal_the_definition(data):
+def test_energy_score_value_and_gradients_equal_the_definition(data):
+    # the hand-written backward against autograd through the definition, both arguments
     x = torch.tensor(data[0], requires_grad=True)
-    y = torch.tensor(data[1])
+    y = torch.tensor(data[1], requires_grad=True)
     ours, ref = energy_score(x, y), _direct_energy_score(x, y)
     torch.testing.assert_close(ours, ref, rtol=1e-10, atol=1e-12)
     w = torch.rand(ours.shape, dtype=ours.dtype)
-    (g_ours,) = torch.autograd.grad((ours * w).sum(), x)
-    (g_ref,) = torch.autograd.grad((ref * w).sum(), x)
-    torch.testing.assert_close(g_ours, g_ref, rtol=1e-8, atol=1e-12)
+    g_ours = torch.autograd.grad((ours * w).sum(), (x, y))
+    g_ref = torch.autograd.grad((ref * w).sum(), (x, y))
+    for a, b in zip(g_ours, g_ref, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-8, atol=1e-12)
+    assert torch.autograd.gradcheck(energy_score, (x[:4, :2, :3], y[:2, :3]))
 
 
 def test_energy_score_keeps_float32_accuracy_for_a_small_spread_far_from_zero():
@@ -107,6 +110,8 @@ def test_energy_score_gradient_is_finite_with_identical_draws():
     x = torch.zeros(4, 3, 5, requires_grad=True)
     energy_score(x, torch.ones(3, 5)).sum().backward()
     assert torch.isfinite(x.grad).all()
+    # only the cross term moves identical draws: each towards y with weight 1/(m·d·‖x − y‖)
+    torch.testing.assert_close(x.grad, torch.full_like(x, -1 / (4 * 5)))
 
 
 def test_coverage_width_and_relative_errors():

@@ -30,33 +30,68 @@ def _mean_offdiag(dist: torch.Tensor) -> torch.Tensor:
 def energy_score(samples: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
     """Fair energy score (β = 1): (1/m) Σ‖X_i − y‖ − 1/(2m(m−1)) Σ_{i≠j}‖X_i − X_j‖.
 
-    samples (m, ..., d), obs (..., d) -> (...). Lower is better; m >= 2.
-
-    All distances come from inner products of the samples and the observation centred on
-    the sample mean (translation leaves distances unchanged and keeps the cancellation error
-    relative to the spread, not to ‖x‖): two batched matmuls over the (m, d) block instead
-    of elementwise passes over (m, d) differences, and a backward far cheaper than cdist's.
-    This is the GenUQ training loss, so its cost is the cost of a training step.
+    samples (m, ..., d), obs (..., d) -> (...). Lower is better; m >= 2. Differentiable in
+    both arguments (it is the GenUQ training loss, so its cost is the cost of a step).
     """
-    x = torch.movedim(samples, 0, -2)  # (..., m, d), a view
-    mu = x.mean(-2, keepdim=True)
-    xc, yc = x - mu, obs.unsqueeze(-2) - mu  # (..., m, d), (..., 1, d)
-    gram = xc @ xc.transpose(-1, -2)  # (..., m, m)
-    sq = torch.diagonal(gram, dim1=-2, dim2=-1)  # (..., m): ‖xc_i‖²
-    cross2 = sq - 2 * (xc @ yc.transpose(-1, -2))[..., 0] + yc.pow(2).sum(-1)
-    tiny = torch.finfo(x.dtype).tiny  # clamp: sqrt's infinite slope at 0 never reaches grads
-    cross = cross2.clamp_min(tiny).sqrt().mean(-1) / math.sqrt(x.shape[-1])
-    return cross - 0.5 * _mean_offdiag(_gram_rms(gram, sq, x.shape[-1]))
+    if samples.shape[0] < 2:
+        raise ValueError("needs at least 2 samples for the unbiased (fair) estimator")
+    return _EnergyScore.apply(samples, obs)
 
 
-def _gram_rms(gram: torch.Tensor, sq: torch.Tensor, d: int) -> torch.Tensor:
-    """Gram matrix (..., m, m) with diagonal sq (..., m) of m vectors of d points ->
-    (..., m, m) RMS distances, zero diagonal. The diagonal is masked so that sqrt's infinite
-    slope at 0 never reaches the gradient."""
-    d2 = sq.unsqueeze(-1) + sq.unsqueeze(-2) - 2 * gram
-    off = ~torch.eye(gram.shape[-1], dtype=torch.bool, device=gram.device)
-    dist = torch.where(off, d2.clamp_min(torch.finfo(gram.dtype).tiny), 1.0).sqrt()
-    return torch.where(off, dist, 0.0) / math.sqrt(d)
+class _EnergyScore(torch.autograd.Function):
+    """The energy score from inner products, with a hand-written backward.
+
+    Forward: all distances come from inner products of the samples and the observation
+    centred on the sample mean μ (translation leaves distances unchanged and keeps the
+    cancellation error relative to the spread, not to ‖x‖): two batched matmuls over the
+    (m, d) block per case instead of elementwise passes over (m, d) differences.
+
+    Backward: with c_i = ‖x_i − y‖ and p_ij = ‖x_i − x_j‖ (RMS norms over d points),
+    ∂ES/∂x_i = α_i (x_i − y) + Σ_j K_ij (x_i − x_j), α_i = 1/(m·d·c_i),
+    K_ij = −1/(m(m−1)·d·p_ij) (0 on the diagonal). So the gradient is one batched matmul
+    (diag(α + K·1) − K) @ (x − μ) minus the rank-one α (y − μ)ᵀ, written into one tensor:
+    autograd through the forward would allocate about ten (m, ..., d) temporaries.
+    Distances clamped at the smallest normal float get zero gradient (as clamp_min's).
+    """
+
+    @staticmethod
+    def forward(ctx, samples: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
+        m, d = samples.shape[0], samples.shape[-1]
+        tiny = torch.finfo(samples.dtype).tiny
+        mu = samples.mean(0)  # (..., d)
+        xc = samples - mu  # (m, ..., d)
+        x = torch.movedim(xc, 0, -2)  # (..., m, d), a view: bmm reads strided batches
+        yc = (obs - mu).unsqueeze(-2)  # (..., 1, d)
+        gram = x @ x.transpose(-1, -2)  # (..., m, m)
+        sq = torch.diagonal(gram, dim1=-2, dim2=-1)  # (..., m): ‖x_i − μ‖²
+        cross2 = sq - 2 * (x @ yc.transpose(-1, -2))[..., 0] + yc.pow(2).sum(-1)
+        cross = cross2.clamp_min(tiny).sqrt() / math.sqrt(d)  # (..., m)
+        d2 = sq.unsqueeze(-1) + sq.unsqueeze(-2) - 2 * gram  # (..., m, m)
+        off = ~torch.eye(m, dtype=torch.bool, device=d2.device)
+        pair = torch.where(off, d2.clamp_min(tiny).sqrt() / math.sqrt(d), 0.0)
+        ctx.save_for_backward(
+            xc, yc,
+            torch.where(cross2 > tiny, 1 / (m * d * cross), 0.0),
+            torch.where(off & (d2 > tiny), -1 / (m * (m - 1) * d * pair), 0.0),
+        )  # fmt: skip
+        return cross.mean(-1) - 0.5 * _mean_offdiag(pair)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        xc, yc, a0, k0 = ctx.saved_tensors
+        alpha = grad.unsqueeze(-1) * a0  # (..., m)
+        k = grad[..., None, None] * k0  # (..., m, m), zero diagonal
+        mat = torch.diag_embed(alpha + k.sum(-1)) - k
+        x = torch.movedim(xc, 0, -2)
+        g_samples = g_obs = None
+        if ctx.needs_input_grad[0]:
+            g = mat @ x  # (..., m, d)
+            g_samples = torch.movedim(g.addcmul_(alpha.unsqueeze(-1), yc, value=-1), -2, 0)
+        if ctx.needs_input_grad[1]:  # ∂/∂y = −Σ_i α_i (x_i − y)
+            g_obs = (
+                alpha.sum(-1, keepdim=True) * yc[..., 0, :] - (alpha.unsqueeze(-2) @ x)[..., 0, :]
+            )
+        return g_samples, g_obs
 
 
 def energy_distance(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
