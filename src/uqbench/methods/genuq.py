@@ -5,8 +5,9 @@ mask of ⌈r·P⌉ flat-parameter indices fixed by the seed. g_φ is an ELU MLP
 dz -> 128 -> 128 -> 128 -> |S| whose last layer starts small (×init_scale), and (μ_S, θ_det)
 start from a short deterministic pre-fit, so training starts at the point prediction.
 Loss: mean over the batch of the fair energy score of n_z predictions per input against the
-one observed output (β = 1, RMS norm over points). All n_z parameter draws are evaluated in
-one ``vmap(functional_call)`` call, never a Python loop over draws.
+one observed output (β = 1, RMS norm over points). All n_z parameter draws are evaluated
+together (``SubsetMethod.predict_perturbed``: shared products plus sparse per-draw
+corrections, or one ``vmap(functional_call)``), never a Python loop over draws.
 """
 
 from __future__ import annotations

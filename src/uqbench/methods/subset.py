@@ -2,7 +2,9 @@
 
 genuq, vi and flow perturb only the ⌈r·P⌉ flat-parameter indices in S (fixed by the seed);
 the other weights are point estimates. ``predict_perturbed`` evaluates many perturbations
-of θ_S in one ``vmap(functional_call)`` call, never a Python loop over draws.
+of θ_S at once, never in a Python loop over draws: MLP-based models compute the products with
+the shared weights once and add the sparse per-draw corrections (``models.layers``), other
+models run one ``vmap(functional_call)``.
 """
 
 from __future__ import annotations

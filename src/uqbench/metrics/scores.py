@@ -154,10 +154,16 @@ def variogram_score(
         v = v.abs_()
         return v.sqrt_() if p == 0.5 else v.pow_(p)
 
-    if pairs is None:  # all ordered pairs by broadcasting: (..., d, d)
-        vy = power(obs[..., :, None] - obs[..., None, :])
-        vx = power(samples[..., :, None] - samples[..., None, :]).mean(0)
-        return ((vy - vx) ** 2).sum((-2, -1))
+    if pairs is None:
+        # All ordered pairs = twice the pairs (i, i + k), one lag k at a time, each lag
+        # vectorised over samples, cases and positions: the full (m, ..., d, d) difference
+        # tensor would need m·d² numbers per case (214 GB at 256 x 100 x 1024).
+        total = obs.new_zeros(obs.shape[:-1])
+        for k in range(1, obs.shape[-1]):
+            vy = power(obs[..., k:] - obs[..., :-k])
+            vx = power(samples[..., k:] - samples[..., :-k]).mean(0)
+            total = total + ((vy - vx) ** 2).sum(-1)
+        return 2 * total
     i, j = pairs[:, 0].to(obs.device), pairs[:, 1].to(obs.device)
     vy = power(obs[..., i] - obs[..., j])
     vx = power(samples[..., i] - samples[..., j]).mean(0)
