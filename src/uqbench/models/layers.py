@@ -75,7 +75,9 @@ def _dense_delta(index: SparseIndex, vals: torch.Tensor) -> torch.Tensor:
     return flat.view(vals.shape[0], *index.shape)
 
 
-def _shared_input_correction(x: torch.Tensor, index: SparseIndex, vals: torch.Tensor):
+def _shared_input_correction(
+    x: torch.Tensor, index: SparseIndex, vals: torch.Tensor
+) -> torch.Tensor:
     """Σ_s x[..., col_s]·δ_s added into row_s, for x without a draw dim: (draw, L, out).
 
     Per output row o it is one small product (L, J) @ (J, draw) of the gathered input
