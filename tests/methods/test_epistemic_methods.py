@@ -10,6 +10,7 @@ from uqbench.methods import make_method
 from uqbench.methods.base import Data
 from uqbench.methods.ecsg import EcsgHyper, conditional_score
 from uqbench.methods.gradients import hutchinson_layer_norms, point_grad_norms
+from uqbench.methods.isograd import fit_s2
 from uqbench.models import build_model
 
 A = torch.randn(6, 32, generator=torch.Generator().manual_seed(0))
@@ -21,6 +22,16 @@ def exact_point_norms(model, a):
     jac = vmap(jacrev(lambda p, x: functional_call(model, p, (x[None],))[0]),
                in_dims=(None, 0))(params, a)  # fmt: skip
     return sum(j.flatten(2).pow(2).sum(-1) for j in jac.values())
+
+
+def posthoc(method, hyper):
+    """A post-hoc method on an (untrained) deterministic elu model: (method, base model)."""
+    torch.manual_seed(0)
+    det = make_method("deterministic", "elu", {"epochs": 1}, device="cpu")
+    det.build(Data(A, A))
+    m = make_method(method, "elu", hyper, device="cpu")
+    m.attach_pretrained(det.model)
+    return m, det.model
 
 
 def test_hutchinson_matches_the_exact_gradient_norms():
@@ -35,33 +46,23 @@ def test_hutchinson_matches_the_exact_gradient_norms():
 
 
 def test_isograd_samples_have_the_linearised_variance():
-    torch.manual_seed(0)
-    det = make_method("deterministic", "elu", {"epochs": 1}, device="cpu")
-    det.build(Data(A, A))
-    m = make_method("isograd", "elu", {"sample_chunk": 500}, device="cpu")
-    m.attach_pretrained(det.model)
+    m, base = posthoc("isograd", {"sample_chunk": 500})
     m.stats.s2.fill_(1e-3)
     m.stats.sigma2.fill_(1e-4)
     s = m.sample(A[:2], 4000, torch.Generator().manual_seed(0))
-    expected = 1e-3 * exact_point_norms(det.model, A[:2]) + 1e-4
+    expected = 1e-3 * exact_point_norms(base, A[:2]) + 1e-4
     assert float((s.var(0) / expected - 1).abs().max()) < 0.15  # 4000 draws: ~2-7 % noise
-    torch.testing.assert_close(s.mean(0), det.model(A[:2]).detach(), rtol=0, atol=0.05)
+    torch.testing.assert_close(s.mean(0), base(A[:2]).detach(), rtol=0, atol=0.05)
 
 
 def test_isograd_fits_s2_where_residuals_need_it():
-    from uqbench.methods.isograd import fit_s2
-
     g = torch.rand(2000) + 0.5
     r2 = (0.3 * g.sqrt() * torch.randn(2000, generator=torch.Generator().manual_seed(0))) ** 2
     assert math.isclose(fit_s2(r2, g, 1e-8), 0.09, rel_tol=0.1)
 
 
 def test_regrad_weights_deeper_layers_more_and_scores_ood_higher():
-    torch.manual_seed(0)
-    det = make_method("deterministic", "elu", {"epochs": 1}, device="cpu")
-    det.build(Data(A, A))
-    m = make_method("regrad", "elu", {"n_probes": 64}, device="cpu")
-    m.attach_pretrained(det.model)
+    m, _ = posthoc("regrad", {"n_probes": 64})
     m.fit(Data(A, A), Data(A, A))
     w = m.stats.weights
     assert torch.all(w[1:] / w[:-1] == 2.0) and math.isclose(float(w.sum()), 1.0, rel_tol=1e-6)

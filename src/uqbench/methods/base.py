@@ -69,6 +69,13 @@ class FlatParams:
         }
 
 
+@torch.no_grad()
+def point_samples(model: nn.Module, inputs: torch.Tensor, n_samples: int) -> torch.Tensor:
+    """A point prediction as an ensemble of equal samples: (n_samples, case, ...), a view."""
+    pred = model(inputs)
+    return pred.unsqueeze(0).expand(n_samples, *pred.shape)
+
+
 class Buffers(nn.Module):
     """Non-trainable tensors of a method (fitted statistics), saved with its checkpoint."""
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
-from uqbench.methods.base import Data, Method
+from uqbench.methods.base import Data, Method, point_samples
 from uqbench.methods.training import train_loop
 
 
@@ -34,9 +34,7 @@ class Deterministic(Method):
             batch_size=h.batch_size, lr=h.lr, seed=self.seed, tag=self.name,
         )  # fmt: skip
 
-    @torch.no_grad()
     def sample(
         self, inputs: torch.Tensor, n_samples: int, generator: torch.Generator
     ) -> torch.Tensor:
-        pred = self.model(inputs.to(self.device))
-        return pred.unsqueeze(0).expand(n_samples, *pred.shape)
+        return point_samples(self.model, inputs.to(self.device), n_samples)

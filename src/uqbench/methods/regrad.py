@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
-from uqbench.methods.base import Data
+from uqbench.methods.base import Data, point_samples
 from uqbench.methods.gradients import hutchinson_layer_norms, layer_groups
 from uqbench.methods.posthoc import PostHocMethod
 
@@ -66,12 +66,10 @@ class Regrad(PostHocMethod):
         )
         return []  # nothing is trained
 
-    @torch.no_grad()
     def sample(
         self, inputs: torch.Tensor, n_samples: int, generator: torch.Generator
     ) -> torch.Tensor:
-        pred = self.model(inputs.to(self.device))
-        return pred.unsqueeze(0).expand(n_samples, *pred.shape)
+        return point_samples(self.model, inputs.to(self.device), n_samples)
 
     def epistemic_score(self, inputs: torch.Tensor) -> torch.Tensor:
         gen = torch.Generator().manual_seed(self.seed)
