@@ -11,6 +11,7 @@ train(
     ratio=snakemake.params.ratio,
     seed=int(snakemake.wildcards.seed),
     hyper=snakemake.params.hyper,
+    recipe=snakemake.params.recipe,
     train_path=snakemake.input.train,
     val_path=snakemake.input.val,
     model_path=snakemake.output.model,

@@ -7,8 +7,12 @@ stream or changing the size of one never changes the numbers of another.
 from __future__ import annotations
 
 import zlib
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import torch
 
 
 def stream(seed: int, *names: str) -> np.random.Generator:
@@ -17,3 +21,12 @@ def stream(seed: int, *names: str) -> np.random.Generator:
         raise ValueError(f"seed must be >= 0, got {seed}")
     keys = [seed, *(zlib.crc32(n.encode()) for n in names)]
     return np.random.default_rng(np.random.SeedSequence(keys))
+
+
+def torch_generator(seed: int, *names: str, device: str | None = None) -> torch.Generator:
+    """A torch generator seeded from the stream (seed, *names): same numbers whatever else
+    drew before it. ``device`` None means the CPU (draws are then moved where needed)."""
+    import torch  # torch-free import of this module for the Snakefile
+
+    gen = torch.Generator(device=device or "cpu")
+    return gen.manual_seed(int(stream(seed, *names).integers(2**62)))

@@ -89,9 +89,9 @@ def test_ensemble_members_are_vectorised_and_distinct():
 
 
 def test_bad_hyper_values_are_named():
-    with pytest.raises(ValueError, match=r"methods\.mc_dropout\.p"):
+    with pytest.raises(ValueError, match=r"hyper\.mc_dropout\.p"):
         make_method("mc_dropout", "elu", {"p": 1.5})
-    with pytest.raises(ValueError, match=r"methods\.flow\.kind"):
+    with pytest.raises(ValueError, match=r"hyper\.flow\.kind"):
         make_method("flow", "elu", {"kind": "realnvp"}, ratio=0.1)
-    with pytest.raises(ValueError, match=r"methods\.ensemble\.members"):
+    with pytest.raises(ValueError, match=r"hyper\.ensemble\.members"):
         make_method("ensemble", "elu", {"members": 1})

@@ -15,13 +15,16 @@ from uqbench.methods.run import load_method
 from uqbench.problems import make_problem
 
 REPO = Path(__file__).resolve().parents[2]
+TINY_RECIPE = {"epochs": 2, "batch_size": 16}
 TINY_HYPER = {
-    "deterministic": {"epochs": 2, "batch_size": 16},
-    "genuq": {"epochs": 2, "pretrain_epochs": 1, "batch_size": 16, "n_z": 4, "hidden": [8]},
-    "vi": {"epochs": 2, "pretrain_epochs": 1, "batch_size": 16, "n_mc": 2},
-    "flow": {"epochs": 2, "pretrain_epochs": 1, "batch_size": 16, "n_mc": 2, "hidden": [8]},
-    "mc_dropout": {"epochs": 2, "batch_size": 16},
-    "ensemble": {"epochs": 2, "batch_size": 16, "members": 3},
+    "climatology": {},
+    "ridge": {"n_alphas": 5},
+    "deterministic": {},
+    "genuq": {"epochs": 2, "batch_size": 16, "n_z": 4, "hidden": [8]},
+    "vi": {"epochs": 2, "batch_size": 16, "n_mc": 2},
+    "flow": {"epochs": 2, "batch_size": 16, "n_mc": 2, "hidden": [8]},
+    "mc_dropout": {"val_masks": 2},
+    "ensemble": {"members": 3},
     "regrad": {"n_probes": 2, "n_perturbations": 2},
     "isograd": {"n_probes": 4, "score_probes": 2},
     "ecsg": {
@@ -32,7 +35,7 @@ TINY_HYPER = {
         "hidden": [8],
         "epochs": 2,
     },
-    "decu": {"members": 3, "pretrain_epochs": 2, "epochs": 2, "batch_size": 16},
+    "decu": {"members": 3},
 }
 SIZES = {"train": 48, "val": 8, "test": 4, "ood": 4, "realizations": 8}
 SMALL = {"elu": {"grid": 64}, "poisson": {"n": 8}, "porous": {"length": 16, "width": 8}}
@@ -44,7 +47,9 @@ def test_registry_matches_the_schema():
     assert set(schema["properties"]["hyper"]["properties"]) == set(METHODS)
     assert set(TINY_HYPER) == set(METHODS)  # this contract test covers every method
     smk = (REPO / "workflow/rules/common.smk").read_text()
-    for const, attr in (("RATIO_METHODS", "uses_ratio"), ("SCORE_METHODS", "has_score")):
+    consts = (("RATIO_METHODS", "uses_ratio"), ("SCORE_METHODS", "has_score"),
+              ("REFERENCE_METHODS", "reference"))  # fmt: skip
+    for const, attr in consts:
         line = smk.split(f"{const} = ")[1].split("\n")[0]
         declared = {n for n, cls in METHODS.items() if getattr(cls, attr)}
         assert {w.strip('" ') for w in line.strip("{}").split(",")} == declared, const
@@ -56,14 +61,17 @@ def test_fit_sample_write_read(name, problem, tmp_path):
     p = make_problem(problem, {**SMALL[problem], "sizes": SIZES})
     tr, te = p.generate("train", 0), p.generate("test", 0)
     train = Data(torch.from_numpy(tr["input"].values), torch.from_numpy(tr["output"].values[:, 0]))
-    m = make_method(name, problem, TINY_HYPER[name], ratio=0.05, seed=0, device="cpu")
+    m = make_method(name, problem, TINY_HYPER[name], ratio=0.05, seed=0, device="cpu",
+                    recipe=TINY_RECIPE)  # fmt: skip
     if m.needs_pretrained:
-        det = make_method("deterministic", problem, TINY_HYPER["deterministic"], device="cpu")
+        det = make_method("deterministic", problem, device="cpu", recipe=TINY_RECIPE)
         det.fit(train, train)
         m.attach_pretrained(det.model)
     history = m.fit(train, train)
-    assert all(np.isfinite(r["loss"]) for r in history)
-    assert history or m.needs_pretrained  # only post-hoc methods train nothing
+    assert all(np.isfinite(r["val_loss"]) for r in history)
+    # every phase keeps one epoch; only post-hoc methods and climatology train nothing
+    assert sum(r["selected"] for r in history) == len({r["phase"] for r in history})
+    assert history or m.needs_pretrained or name == "climatology"
     inputs = torch.from_numpy(te["input"].values)
     s = m.sample(inputs, 6, torch.Generator().manual_seed(0))
     assert s.shape == (6, *te["output"].shape[:1], *te["output"].shape[2:])
@@ -93,13 +101,13 @@ def test_fit_sample_write_read(name, problem, tmp_path):
 
 
 def test_hyper_rejects_unknown_keys():
-    with pytest.raises(ValueError, match=r"methods\.genuq\.epoch"):
+    with pytest.raises(ValueError, match=r"hyper\.genuq\.epoch"):
         make_method("genuq", "elu", {"epoch": 3}, ratio=0.1)
     assert dataclasses.is_dataclass(METHODS["genuq"].Hyper)
 
 
 def test_checkpoint_of_another_method_is_refused(tmp_path):
-    m = make_method("deterministic", "elu", TINY_HYPER["deterministic"], device="cpu")
+    m = make_method("deterministic", "elu", device="cpu")
     m.build(Data(torch.randn(8, 64), torch.randn(8, 64)))
     io.save_checkpoint({**m.state_dict(), "status": "ok"}, tmp_path / "m.pt")
     with pytest.raises(io.DataFileError, match="checkpoint is for method 'deterministic'"):
@@ -137,7 +145,7 @@ def test_genuq_draws_are_vectorised_and_equal_a_loop():
 
 
 def test_checkpoint_of_another_problem_or_truncated_is_refused(tmp_path):
-    m = make_method("deterministic", "elu", TINY_HYPER["deterministic"], device="cpu")
+    m = make_method("deterministic", "elu", device="cpu")
     m.build(Data(torch.randn(8, 64), torch.randn(8, 64)))
     path = tmp_path / "m.pt"
     io.save_checkpoint({**m.state_dict(), "status": "ok"}, path)

@@ -7,7 +7,7 @@ import torch
 from torch.func import functional_call, jacrev, vmap
 
 from uqbench.methods import make_method
-from uqbench.methods.base import Data
+from uqbench.methods.base import Buffers, Data
 from uqbench.methods.ecsg import EcsgHyper, conditional_score
 from uqbench.methods.gradients import hutchinson_layer_norms, point_grad_norms
 from uqbench.methods.isograd import fit_s2
@@ -27,7 +27,7 @@ def exact_point_norms(model, a):
 def posthoc(method, hyper):
     """A post-hoc method on an (untrained) deterministic elu model: (method, base model)."""
     torch.manual_seed(0)
-    det = make_method("deterministic", "elu", {"epochs": 1}, device="cpu")
+    det = make_method("deterministic", "elu", device="cpu")
     det.build(Data(A, A))
     m = make_method(method, "elu", hyper, device="cpu")
     m.attach_pretrained(det.model)
@@ -47,8 +47,7 @@ def test_hutchinson_matches_the_exact_gradient_norms():
 
 def test_isograd_samples_have_the_linearised_variance():
     m, base = posthoc("isograd", {"sample_chunk": 500})
-    m.stats.s2.fill_(1e-3)
-    m.stats.sigma2.fill_(1e-4)
+    m.stats = Buffers(s2=torch.tensor(1e-3), sigma2=torch.tensor(1e-4))
     s = m.sample(A[:2], 4000, torch.Generator().manual_seed(0))
     expected = 1e-3 * exact_point_norms(base, A[:2]) + 1e-4
     assert float((s.var(0) / expected - 1).abs().max()) < 0.15  # 4000 draws: ~2-7 % noise
@@ -122,9 +121,10 @@ def test_decu_head_is_small_and_members_differ(problem):
     a, y = torch.randn(*shapes[problem][0]), torch.randn(*shapes[problem][1])
     m = make_method("decu", problem, {"members": 3}, device="cpu")
     m.build(Data(a, y))
-    # POD-DeepONet's output layer (128 -> 2 x 32 modes) is 5.3 % of its weights: the smallest
-    # whole layer; every other base model's head is below 5 %
-    assert 0 < m.head_fraction <= (0.054 if problem == "poisson" else 0.05)
+    # the output layers: below 5 % of the MOR-Physics and ConvNet weights; the poisson
+    # DeepONet (input PCA, 31k weights with 2 channels) has its linear path and the MLP's
+    # last layer as head, about a third of it (decu's docstring)
+    assert 0 < m.head_fraction <= (0.35 if problem == "poisson" else 0.05)
     mean, _ = m.forward_all(a[:4])
     assert mean.shape[0] == 3 and not torch.allclose(mean[0], mean[1])
     assert m.epistemic_score(a[:4]).min() > 0

@@ -13,8 +13,8 @@ from uqbench.metrics.tables import ratio_table
 from uqbench.problems import generate_data
 
 SETTINGS = {"grid": 64, "sizes": {"train": 64, "val": 16, "test": 4, "ood": 4, "realizations": 8}}
-DET = {"epochs": 30, "batch_size": 16, "lr": 3e-3}
-VI = {"epochs": 2, "pretrain_epochs": 30, "batch_size": 16, "lr": 3e-3, "n_mc": 2}
+RECIPE = {"epochs": 30, "batch_size": 16, "lr": 3e-3}
+VI = {"epochs": 2, "batch_size": 16, "lr": 3e-3, "n_mc": 2}
 
 
 @pytest.fixture(scope="module")
@@ -23,15 +23,16 @@ def data(tmp_path_factory):
     for split in ("train", "val", "test"):
         generate_data("elu", SETTINGS, split, 0, root / f"{split}.nc")
     ref = root / "det.pt"
-    train("elu", "deterministic", None, 0, DET, str(root / "train.nc"), str(root / "val.nc"),
-          str(ref), str(root / "det.csv"), device="cpu")  # fmt: skip
+    train("elu", "deterministic", None, 0, {}, RECIPE, str(root / "train.nc"),
+          str(root / "val.nc"), str(ref), str(root / "det.csv"), device="cpu")  # fmt: skip
     return root
 
 
-def run(data, tmp_path, hyper, **kw):
+def run(data, tmp_path, hyper, recipe=RECIPE, **kw):
     model = tmp_path / "model.pt"
-    status = train("elu", "vi", 0.05, 0, hyper, str(data / "train.nc"), str(data / "val.nc"),
-                   str(model), str(tmp_path / "log.csv"), device="cpu", **kw)  # fmt: skip
+    status = train("elu", "vi", 0.05, 0, hyper, recipe, str(data / "train.nc"),
+                   str(data / "val.nc"), str(model), str(tmp_path / "log.csv"), device="cpu",
+                   **kw)  # fmt: skip
     predict(str(model), str(data / "test.nc"), str(tmp_path / "test.nc"), 8, 0, device="cpu")
     result = evaluate(tmp_path / "test.nc", data / "test.nc", tmp_path / "test.json")
     return status, io.load_checkpoint(model), result
@@ -45,7 +46,7 @@ def test_a_sound_run_passes_the_divergence_check(data, tmp_path):
 
 
 def test_nan_loss_is_diverged_with_nan_metrics_and_dnc(data, tmp_path):
-    status, state, result = run(data, tmp_path, {**VI, "lr": 1e12, "pretrain_epochs": 2})
+    status, state, result = run(data, tmp_path, {**VI, "lr": 1e12}, {**RECIPE, "epochs": 2})
     assert status == "diverged" == result["status"]
     assert "loss became" in state["status_reason"]
     assert np.isnan(io.read_predictions(tmp_path / "test.nc")["prediction"].values).all()
@@ -56,8 +57,10 @@ def test_nan_loss_is_diverged_with_nan_metrics_and_dnc(data, tmp_path):
 
 def test_far_worse_than_deterministic_is_diverged(data, tmp_path):
     # an untrained model (1 tiny step) is far worse than the deterministic reference
-    hyper = {**VI, "pretrain_epochs": 0, "epochs": 1, "lr": 1e-9}
-    status, state, result = run(data, tmp_path, hyper, reference_path=str(data / "det.pt"))
+    hyper = {**VI, "epochs": 1, "lr": 1e-9}
+    status, state, result = run(
+        data, tmp_path, hyper, {**RECIPE, "epochs": 0}, reference_path=str(data / "det.pt")
+    )
     assert status == "diverged" == result["status"]
     assert "x deterministic" in state["status_reason"]
     assert state["val_rel_l2_mean"] > 2 * state["reference_val_rel_l2_mean"]

@@ -52,6 +52,9 @@ def test_extra_channels_and_dropout(problem):
     a, y = CASES[problem]
     torch.manual_seed(0)
     two = build_model(problem, a, y, channels=2, dropout=0.3)
+    with torch.no_grad():  # a trained model: no layer at its (possibly zero) initial value
+        for p in two.parameters():
+            p.add_(0.1 * torch.randn_like(p))
     assert two(a).shape == (a.shape[0], 2, *y.shape[1:])
     two.eval()
     torch.testing.assert_close(two(a), two(a))  # no dropout in eval mode

@@ -44,6 +44,10 @@ def test_every_target_exists(study):
     ratio_md = (study / "results/tables/ratio_study.md").read_text()
     for p in PROBLEMS:
         table = (study / f"results/tables/{p}_metrics.md").read_text()
+        lines = table.splitlines()
+        assert lines[0].startswith("| method | ratio | skill |")
+        # the references first; climatology's skill against itself is 0
+        assert lines[2].startswith("| climatology | na | 0 ") and lines[3].startswith("| ridge |")
         for method, ratio in METHOD_RUNS:
             assert f"| {method} | {ratio} |" in table
             if ratio != "na":
@@ -67,7 +71,12 @@ def test_training_log_records_progress(study):
     log = (study / "logs/train/elu/genuq/r0.05/s0.log").read_text()
     assert "samples/s" in log and "genuq epoch" in log and "on cpu" in log
     rows = (study / "results/models/elu/genuq/r0.05/s0/train_log.csv").read_text().splitlines()
-    assert rows[0] == "phase,epoch,loss,seconds,samples_per_s" and len(rows) > 2
+    assert rows[0] == ("phase,epoch,loss,val_loss,val_rel_l2_mean,lr,seconds,samples_per_s,"
+                       "selected")  # fmt: skip
+    phases = [r.split(",")[0] for r in rows[1:]]
+    assert phases[0] == "genuq/pretrain" and phases[-1] == "genuq"
+    selected = [r.split(",")[0] for r in rows[1:] if float(r.split(",")[-1])]
+    assert selected == ["genuq/pretrain", "genuq"]  # each phase keeps one epoch
 
 
 def test_report_builds(study):

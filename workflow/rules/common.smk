@@ -10,6 +10,8 @@ EVAL_SPLITS = ["test", "ood"]
 RATIO_METHODS = {"genuq", "vi", "flow"}
 # Methods with an epistemic score (OOD AUROC); checked against the registry by a test.
 SCORE_METHODS = {"ensemble", "regrad", "isograd", "decu"}
+# The reference forecasts (no divergence check: they are the yardsticks); checked likewise.
+REFERENCE_METHODS = {"climatology", "ridge"}
 RATIOS = [str(r) for r in config["ratios"]]
 MAIN_RATIO = str(config["main_ratio"])
 if MAIN_RATIO not in RATIOS:
@@ -37,7 +39,12 @@ def train_inputs(wildcards):
         "train": f"results/data/{wildcards.problem}/train.nc",
         "val": f"results/data/{wildcards.problem}/val.nc",
     }
-    if wildcards.method != "deterministic" and "deterministic" in config["methods"]:
+    method = wildcards.method
+    if (
+        method != "deterministic"
+        and method not in REFERENCE_METHODS
+        and "deterministic" in config["methods"]
+    ):
         files["reference"] = (
             f"results/models/{wildcards.problem}/deterministic/rna/s{wildcards.seed}/model.pt"
         )
@@ -46,6 +53,11 @@ def train_inputs(wildcards):
 
 def method_hyper(wildcards):
     return config["hyper"][wildcards.method]
+
+
+def base_recipe(wildcards):
+    """The training recipe of the problem's base model (base_model.<problem>)."""
+    return config["base_model"][wildcards.problem]
 
 
 def ratio_value(wildcards):

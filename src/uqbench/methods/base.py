@@ -11,28 +11,19 @@ from __future__ import annotations
 import logging
 import math
 from abc import ABC, abstractmethod
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
-from uqbench.models import build_model, model_from_args
+from uqbench.methods.training import Data, Optim, Validation, point_validation, train_loop
+from uqbench.models import build_model, decayed, model_from_args
 from uqbench.settings import from_mapping
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Data:
-    """Training or validation pairs as tensors on the method's device.
-
-    inputs: (case, *input grid); outputs: (case, *output dims), one realization per case.
-    """
-
-    inputs: torch.Tensor
-    outputs: torch.Tensor
 
 
 def pick_device(device: str = "auto") -> torch.device:
@@ -86,7 +77,13 @@ class Buffers(nn.Module):
 
 
 class Method(ABC):
-    """One UQ method. Subclasses set ``name``, ``Hyper`` and implement fit/sample."""
+    """One UQ method. Subclasses set ``name``, ``Hyper`` and implement fit/sample.
+
+    ``recipe`` is the problem's base-model training recipe (config ``base_model.<problem>``:
+    epochs, batch size, learning rate, weight decay, patience, schedule), used by every phase
+    that fits the base model to a likelihood (the deterministic fit, pre-fits, ensemble
+    members and heads); a method's own phases take their settings from its ``Hyper``.
+    """
 
     name: ClassVar[str]
     Hyper: ClassVar[type]
@@ -95,6 +92,12 @@ class Method(ABC):
     has_score: ClassVar[bool] = False
     # True: post-hoc on the trained deterministic model, given by ``attach_pretrained``
     needs_pretrained: ClassVar[bool] = False
+    # True: a reference forecast (climatology, ridge), the yardstick of the tables; it has no
+    # divergence check against the deterministic model
+    reference: ClassVar[bool] = False
+    # Modules of fitted statistics (``Buffers``) by attribute name: rebuilt from the
+    # checkpoint's tensors on load (their shapes come from the data, not the constructor).
+    buffer_modules: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -103,12 +106,16 @@ class Method(ABC):
         ratio: float | None = None,
         seed: int = 0,
         device: str | torch.device = "auto",
+        recipe: Optim | Mapping[str, Any] | None = None,
     ) -> None:
         if not isinstance(hyper, self.Hyper):
-            hyper = from_mapping(self.Hyper, hyper, where=f"methods.{self.name}")
+            hyper = from_mapping(self.Hyper, hyper, where=f"hyper.{self.name}")
+        if not isinstance(recipe, Optim):
+            recipe = from_mapping(Optim, recipe, where=f"base_model.{problem}")
         if self.uses_ratio and ratio is None:
             raise ValueError(f"method {self.name!r} needs a stochastic-parameter ratio")
         self.problem, self.hyper, self.ratio, self.seed = problem, hyper, ratio, seed
+        self.recipe = recipe
         self.device = device if isinstance(device, torch.device) else pick_device(device)
         self.model: nn.Module | None = None
 
@@ -130,13 +137,49 @@ class Method(ABC):
         """Hook: create method-specific modules after ``self.model`` exists."""
 
     def modules(self) -> dict[str, nn.Module]:
-        """All trainable modules by name (saved in the checkpoint)."""
+        """All modules with state by name (saved in the checkpoint)."""
         return {"model": self.model}
+
+    def fit_base(
+        self,
+        loss_fn: Callable[..., torch.Tensor],
+        train: Data,
+        validate: Validation,
+        tag: str,
+        *,
+        params: Iterable[nn.Parameter] | None = None,
+        optim: Optim | None = None,
+        history: list[dict[str, float]] | None = None,
+        with_index: bool = False,
+    ) -> list[dict[str, float]]:
+        """One training phase (``training.train_loop``) of ``params`` (default: the base
+        model's) under ``optim`` (default: the problem's recipe), with the recipe's weight
+        decay on the base model's weight matrices; the best validation epoch is kept."""
+        return train_loop(
+            loss_fn, self.model.parameters() if params is None else params, train, validate,
+            optim or self.recipe, seed=self.seed, tag=tag, decay=self.decayed(),
+            history=history, with_index=with_index,
+        )  # fmt: skip
+
+    def decayed(self) -> list[nn.Parameter]:
+        """The parameters that get the recipe's weight decay: the base model's weight
+        matrices (``models.decayed``); never variances, posteriors or hyper-networks."""
+        return decayed(self.model)
+
+    def fit_mse(
+        self, train: Data, val: Data, tag: str, history: list[dict[str, float]] | None = None
+    ) -> list[dict[str, float]]:
+        """The deterministic fit of the base model: MSE, selected by the validation MSE."""
+
+        def mse(a: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            return (self.model(a) - y).pow(2).mean()
+
+        return self.fit_base(mse, train, point_validation(self.model, val), tag, history=history)
 
     # -- the interface ----------------------------------------------------------------
     @abstractmethod
     def fit(self, train: Data, val: Data) -> list[dict[str, float]]:
-        """Train; returns the per-epoch history (epoch, loss, seconds, samples_per_s)."""
+        """Train, selecting by validation; returns the per-epoch history (``train_loop``)."""
 
     @abstractmethod
     def sample(
@@ -156,7 +199,8 @@ class Method(ABC):
     # -- state ------------------------------------------------------------------------
     @property
     def n_params(self) -> int:
-        return sum(p.numel() for p in self.model.parameters())
+        """Parameters the method uses to predict (fitted statistics not counted)."""
+        return sum(p.numel() for m in self.modules().values() for p in m.parameters())
 
     @property
     def n_stochastic(self) -> int:
@@ -168,21 +212,28 @@ class Method(ABC):
             "method": self.name,
             "problem": self.problem,
             "hyper": asdict(self.hyper),
+            "recipe": asdict(self.recipe),
             "ratio": self.ratio,
             "seed": self.seed,
-            "model_args": self.model.init_args,
+            "model_args": None if self.model is None else self.model.init_args,
             "weights": {k: m.state_dict() for k, m in self.modules().items()},
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Rebuild the modules from ``state`` (as returned by ``state_dict``) and load weights."""
+        """Rebuild the modules from ``state`` (as returned by ``state_dict``) and load weights:
+        the base model from its ``model_args``, then the fitted statistics, then the method's
+        own modules (``_build_extra``)."""
         for key in ("method", "problem"):
             if state[key] != getattr(self, "name" if key == "method" else key):
                 raise ValueError(
                     f"checkpoint is for {key} {state[key]!r}, not "
                     f"{getattr(self, 'name' if key == 'method' else key)!r}"
                 )
-        self.model = model_from_args(self.problem, state["model_args"]).to(self.device)
+        weights = state["weights"]
+        if state["model_args"] is not None:
+            self.model = model_from_args(self.problem, state["model_args"]).to(self.device)
+        for k in self.buffer_modules:
+            setattr(self, k, Buffers(**weights[k]).to(self.device))
         self._build_extra()
         for k, m in self.modules().items():
-            m.load_state_dict(state["weights"][k])
+            m.load_state_dict(weights[k])

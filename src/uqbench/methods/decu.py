@@ -1,14 +1,19 @@
 """decu: partially frozen ensemble with a pairwise-distance epistemic score (paper 004).
 
 One base model with mean + log-variance outputs (2 channels) is pre-trained on the Gaussian
-NLL; then everything but its output layer (``model.HEAD``, a few % of the parameters) is
-frozen, and M heads, each freshly initialised with its own seed, are trained on bootstrap
-resamples of the training set (per-member multinomial counts weight each example's NLL, so
-all members train in one vmapped pass on shared mini-batches). Epistemic score: the
-pairwise-distance (Bhattacharyya) estimate of the mutual information between the output and
-the member index, per output point and averaged over points (the global one over all points
-saturates at ln M). Predictive samples: the uniform mixture of the members' Gaussians.
-Paper 004 is about classification; this regression form is ours (METHODS.md).
+NLL under the problem's recipe (selected by the validation NLL); then everything but its
+output layers (``model.HEAD``) is frozen, and M heads, each freshly initialised with its own
+seed, are trained on bootstrap resamples of the training set (per-member multinomial counts
+weight each example's NLL, so all members train in one vmapped pass on shared mini-batches;
+the kept epoch has the best validation NLL summed over members). The heads are a few % of
+the parameters for the elu and porous models; the poisson DeepONet is small (input PCA,
+26k parameters) and its output layers, the linear path and the MLP's last layer, are about a
+third of it. Epistemic score: the pairwise-distance (Bhattacharyya) estimate of the mutual
+information between the output and the member index, per output point and averaged over
+points (the global one over all points saturates at ln M). Predictive samples: the uniform
+mixture of the members' Gaussians. Paper 004 is about classification; this regression form
+is ours (METHODS.md). ``n_params`` counts what predicts: the frozen backbone once and the M
+heads (the pre-trained head is not used after the heads are trained).
 """
 
 from __future__ import annotations
@@ -23,20 +28,21 @@ from torch.func import functional_call, vmap
 from uqbench.methods.base import Data
 from uqbench.methods.likelihood import gaussian_nll
 from uqbench.methods.mixture import LOG_VAR_MIN, MixtureMethod
-from uqbench.methods.training import train_loop
+from uqbench.methods.training import rel_l2
+from uqbench.models import decayed
 
 
 @dataclass(frozen=True)
 class DecuHyper:
     members: int = 5
-    pretrain_epochs: int = 200
-    epochs: int = 100
-    batch_size: int = 64
-    lr: float = 1e-3
 
     def __post_init__(self) -> None:
         if self.members < 2:
-            raise ValueError(f"methods.decu.members must be >= 2, got {self.members}")
+            raise ValueError(f"hyper.decu.members must be >= 2, got {self.members}")
+
+
+def _key(name: str) -> str:
+    return name.replace(".", "__")  # ParameterDict keys cannot contain dots
 
 
 class Decu(MixtureMethod):
@@ -47,28 +53,43 @@ class Decu(MixtureMethod):
         return {"channels": 2}
 
     def _build_extra(self) -> None:
-        prefix = type(self.model).HEAD + "."
-        self.head_names = [n for n, _ in self.model.named_parameters() if n.startswith(prefix)]
-        heads = {}
-        for n in self.head_names:
-            p = dict(self.model.named_parameters())[n]
-            stacked = torch.empty(self.hyper.members, *p.shape, device=self.device)
-            heads[n.replace(".", "__")] = nn.Parameter(stacked)
-        self.heads = nn.ParameterDict(heads)
+        heads = tuple(h + "." for h in type(self.model).HEAD)
+        params = dict(self.model.named_parameters())
+        self.head_names = [n for n in params if n.startswith(heads)]
+        self.heads = nn.ParameterDict({
+            _key(n): nn.Parameter(torch.empty(self.hyper.members, *params[n].shape,
+                                              device=self.device))
+            for n in self.head_names
+        })  # fmt: skip
         self._init_heads()
 
     def _init_heads(self) -> None:
-        """Member m's head: a fresh default nn.Linear initialisation under seed (seed, m)."""
-        layer = self.model.get_submodule(type(self.model).HEAD)
+        """Member m's heads: fresh default nn.Linear initialisations under seed (seed, m)."""
         with torch.no_grad():
             for m in range(self.hyper.members):
                 torch.manual_seed(self.seed * 1000 + m + 1)
-                fresh = nn.Linear(layer.in_features, layer.out_features)
-                self.heads[layer_name(self, "weight")][m].copy_(fresh.weight)
-                self.heads[layer_name(self, "bias")][m].copy_(fresh.bias)
+                for head in type(self.model).HEAD:
+                    layer = self.model.get_submodule(head)
+                    fresh = nn.Linear(layer.in_features, layer.out_features)
+                    self.heads[_key(f"{head}.weight")][m].copy_(fresh.weight)
+                    self.heads[_key(f"{head}.bias")][m].copy_(fresh.bias)
 
     def modules(self) -> dict[str, nn.Module]:
         return {"model": self.model, "heads": self.heads}
+
+    def decayed(self) -> list[nn.Parameter]:
+        """The base model's decayed matrices (pre-training) and the heads' (head phase)."""
+        base = decayed(self.model)
+        ids = {id(p) for p in base}
+        heads = [self.heads[_key(n)] for n, p in self.model.named_parameters()
+                 if n in self.head_names and id(p) in ids]  # fmt: skip
+        return base + heads
+
+    @property
+    def n_params(self) -> int:
+        backbone = sum(p.numel() for n, p in self.model.named_parameters()
+                       if n not in self.head_names)  # fmt: skip
+        return backbone + sum(p.numel() for p in self.heads.parameters())
 
     @property
     def head_fraction(self) -> float:
@@ -80,7 +101,7 @@ class Decu(MixtureMethod):
         """Mean and log-variance of every member: each (member, case, *output dims)."""
         frozen = {n: p.detach() for n, p in self.model.named_parameters()
                   if n not in self.head_names}  # fmt: skip
-        stacked = {n: self.heads[n.replace(".", "__")] for n in self.head_names}
+        stacked = {n: self.heads[_key(n)] for n in self.head_names}
         out = vmap(lambda hp: functional_call(self.model, {**frozen, **hp}, (inputs,)))(stacked)
         return out[:, :, 0], out[:, :, 1].clamp_min(LOG_VAR_MIN)
 
@@ -93,11 +114,12 @@ class Decu(MixtureMethod):
             out = self.model(a)
             return gaussian_nll(out[:, 0], y, out[:, 1].clamp_min(LOG_VAR_MIN)).mean()
 
-        history = train_loop(
-            nll, self.model.parameters(), train.inputs, train.outputs,
-            epochs=h.pretrain_epochs, batch_size=h.batch_size, lr=h.lr, seed=self.seed,
-            tag="decu/pretrain",
-        )  # fmt: skip
+        @torch.no_grad()
+        def validate_pretrain() -> tuple[float, float]:
+            mean = self.model(val.inputs)[:, 0]
+            return float(nll(val.inputs, val.outputs)), rel_l2(mean, val.outputs)
+
+        history = self.fit_base(nll, train, validate_pretrain, f"{self.name}/pretrain")
         n = train.inputs.shape[0]
         rng = np.random.default_rng([self.seed, 0xB007])
         counts = rng.multinomial(n, np.full(n, 1 / n), size=h.members)  # bootstrap resamples
@@ -108,12 +130,11 @@ class Decu(MixtureMethod):
             per = gaussian_nll(mean, y, log_var)  # (member, batch)
             return (weights[:, idx] * per).mean(-1).sum()
 
-        return train_loop(
-            bootstrap_nll, self.heads.parameters(), train.inputs, train.outputs,
-            epochs=h.epochs, batch_size=h.batch_size, lr=h.lr, seed=self.seed + 1,
-            tag="decu", history=history, with_index=True,
+        def members_nll(a: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            mean, log_var = self.forward_all(a)
+            return gaussian_nll(mean, y, log_var).mean(-1).sum()
+
+        return self.fit_base(
+            bootstrap_nll, train, self.mixture_validation(members_nll, val), self.name,
+            params=self.heads.parameters(), history=history, with_index=True,
         )  # fmt: skip
-
-
-def layer_name(m: Decu, kind: str) -> str:
-    return f"{type(m.model).HEAD}.{kind}".replace(".", "__")

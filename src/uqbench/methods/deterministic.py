@@ -1,4 +1,8 @@
-"""deterministic: the base model trained with MSE; a point prediction (all samples equal)."""
+"""deterministic: the base model trained with MSE; a point prediction (all samples equal).
+
+Trained under the problem's recipe (``base_model.<problem>``) and selected by the validation
+MSE: the kept weights are those of the best validation epoch.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,11 @@ from dataclasses import dataclass
 import torch
 
 from uqbench.methods.base import Data, Method, point_samples
-from uqbench.methods.training import train_loop
 
 
 @dataclass(frozen=True)
 class DeterministicHyper:
-    epochs: int = 200
-    batch_size: int = 64
-    lr: float = 1e-3
+    """No settings of its own: the base model's recipe is the problem's (``base_model``)."""
 
 
 class Deterministic(Method):
@@ -24,15 +25,7 @@ class Deterministic(Method):
     def fit(self, train: Data, val: Data) -> list[dict[str, float]]:
         if self.model is None:
             self.build(train)
-        h = self.hyper
-
-        def mse(a: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-            return (self.model(a) - y).pow(2).mean()
-
-        return train_loop(
-            mse, self.model.parameters(), train.inputs, train.outputs, epochs=h.epochs,
-            batch_size=h.batch_size, lr=h.lr, seed=self.seed, tag=self.name,
-        )  # fmt: skip
+        return self.fit_mse(train, val, self.name)
 
     def sample(
         self, inputs: torch.Tensor, n_samples: int, generator: torch.Generator

@@ -15,20 +15,21 @@ No base model is used.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from uqbench.methods.base import Buffers, Data, Method
-from uqbench.methods.training import train_loop
-from uqbench.models.layers import MLP
+from uqbench.methods.training import PhaseHyper, rel_l2, train_loop
+from uqbench.models.layers import MLP, principal_basis
+from uqbench.seeding import torch_generator
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class EcsgHyper:
+class EcsgHyper(PhaseHyper):
     latent_u: int = 16
     latent_a: int = 16
     var_u: float = 1e-2
@@ -39,17 +40,19 @@ class EcsgHyper:
     n_pairs: int = 5000
     pair_chunk: int = 512
     hidden: tuple[int, ...] = (128, 128)
+    val_fraction: float = 0.1
     epochs: int = 200
     batch_size: int = 128
-    lr: float = 1e-3
+
+    def __post_init__(self) -> None:
+        if not 0 < self.val_fraction < 1:
+            raise ValueError(f"hyper.ecsg.val_fraction must be in (0, 1), got {self.val_fraction}")
 
 
 def pca(x: torch.Tensor, k: int) -> dict[str, torch.Tensor]:
     """Mean, top-k basis (k, n) and latent std (k,) of rows x (N, n); k capped by rank."""
-    mean = x.mean(0)
-    _, s, vh = torch.linalg.svd(x - mean, full_matrices=False)
-    k = min(k, vh.shape[0])
-    return {"mean": mean, "basis": vh[:k], "scale": (s[:k] / x.shape[0] ** 0.5).clamp_min(1e-8)}
+    mean, basis, scale = principal_basis(x, k)
+    return {"mean": mean, "basis": basis, "scale": scale.clamp_min(1e-8)}
 
 
 def conditional_score(
@@ -112,40 +115,26 @@ def label_pairs(
 class Ecsg(Method):
     name = "ecsg"
     Hyper = EcsgHyper
+    buffer_modules = ("pca",)
 
     def build(self, train: Data) -> None:
+        """PCA of inputs and outputs (no base model), then the MLP sized by the latents."""
         h = self.hyper
-        x_in = train.inputs.flatten(1).double()
-        x_out = train.outputs.flatten(1).double()
-        pin, pout = pca(x_in, h.latent_a), pca(x_out, h.latent_u)
-        self.out_shape = tuple(train.outputs.shape[1:])
+        pin = pca(train.inputs.flatten(1).double(), h.latent_a)
+        pout = pca(train.outputs.flatten(1).double(), h.latent_u)
         tensors = {f"in_{k}": v.float() for k, v in pin.items()}
         tensors.update({f"out_{k}": v.float() for k, v in pout.items()})
+        tensors["out_shape"] = torch.tensor(train.outputs.shape[1:])
         self.pca = Buffers(**tensors).to(self.device)
-        self._make_net()
+        self._build_extra()
 
-    def _make_net(self) -> None:
+    def _build_extra(self) -> None:
         du, da = self.pca.out_basis.shape[0], self.pca.in_basis.shape[0]
         torch.manual_seed(self.seed)
         self.net = MLP([da + du + da, *self.hyper.hidden, du]).to(self.device)
-        self.model = self.net
 
     def modules(self) -> dict[str, nn.Module]:
         return {"net": self.net, "pca": self.pca}
-
-    def state_dict(self) -> dict:
-        return {
-            "method": self.name, "problem": self.problem, "hyper": asdict(self.hyper),
-            "ratio": self.ratio, "seed": self.seed,
-            "model_args": {"out_shape": list(self.out_shape)},
-            "weights": {k: m.state_dict() for k, m in self.modules().items()},
-        }  # fmt: skip
-
-    def load_state_dict(self, state: dict) -> None:
-        self.out_shape = tuple(state["model_args"]["out_shape"])
-        self.pca = Buffers(**state["weights"]["pca"]).to(self.device)
-        self._make_net()
-        self.net.load_state_dict(state["weights"]["net"])
 
     def encode_inputs(self, inputs: torch.Tensor) -> torch.Tensor:
         """(case, *input grid) -> standardised input latents (case, da)."""
@@ -156,12 +145,11 @@ class Ecsg(Method):
         """Standardised output latents (..., du) -> outputs (..., *output dims)."""
         p = self.pca
         flat = p.out_mean + (latents * p.out_scale) @ p.out_basis
-        return flat.unflatten(-1, self.out_shape)
+        return flat.unflatten(-1, tuple(p.out_shape.tolist()))
 
     def fit(self, train: Data, val: Data) -> list[dict[str, float]]:
         h = self.hyper
-        if self.model is None:
-            self.build(train)
+        self.build(train)
         p = self.pca
         a_lat = self.encode_inputs(train.inputs).double()
         u_lat = (((train.outputs.flatten(1) - p.out_mean) @ p.out_basis.T) / p.out_scale).double()
@@ -176,21 +164,31 @@ class Ecsg(Method):
         with torch.no_grad():
             u0 = label_pairs(z1, a_lat[idx], comps, du, h)
         features = torch.cat([a_lat[idx], z1], dim=1).float()
+        n_val = max(1, round(h.val_fraction * h.n_pairs))  # held-out pairs select the epoch
+        pairs, held = Data(features[n_val:], u0[n_val:].float()), (features[:n_val], u0[:n_val])
+        z_val = torch.randn(16, val.inputs.shape[0], comps.shape[1],
+                            generator=torch_generator(self.seed, "val z"))  # fmt: skip
 
         def mse(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
             return (self.net(x) - y).pow(2).mean()
 
-        return train_loop(
-            mse, self.net.parameters(), features, u0.float(), epochs=h.epochs,
-            batch_size=h.batch_size, lr=h.lr, seed=self.seed, tag="ecsg",
-        )  # fmt: skip
+        @torch.no_grad()
+        def validate() -> tuple[float, float]:
+            return float(mse(*held)), rel_l2(self.draw(val.inputs, z_val).mean(0), val.outputs)
+
+        return train_loop(mse, self.net.parameters(), pairs, validate, h.optim(), seed=self.seed,
+                          tag=self.name)  # fmt: skip
+
+    def draw(self, inputs: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """Outputs (draw, case, *output dims) for inputs (case, ...), noise z (draw, case, d)."""
+        a = self.encode_inputs(inputs.to(self.device))  # (case, da)
+        feats = torch.cat([a.expand(z.shape[0], *a.shape), z.to(a)], dim=-1)
+        return self.decode_outputs(self.net(feats))
 
     @torch.no_grad()
     def sample(
         self, inputs: torch.Tensor, n_samples: int, generator: torch.Generator
     ) -> torch.Tensor:
-        a = self.encode_inputs(inputs.to(self.device))  # (case, da)
-        d = self.net.layers[0].in_features - a.shape[1]
-        z = torch.randn(n_samples, a.shape[0], d, generator=generator).to(a)
-        feats = torch.cat([a.expand(n_samples, *a.shape), z], dim=-1)
-        return self.decode_outputs(self.net(feats))
+        d = self.net.layers[0].in_features - self.pca.in_basis.shape[0]
+        z = torch.randn(n_samples, inputs.shape[0], d, generator=generator)
+        return self.draw(inputs, z)

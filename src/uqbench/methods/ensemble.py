@@ -1,13 +1,15 @@
 """ensemble: deep ensemble (Lakshminarayanan et al.) of heteroscedastic base models.
 
 M base models (different initialisation seeds) each output a mean and a log-variance field
-(the base model with 2 output channels) and are trained on the Gaussian NLL. All members are
-trained in one vectorised pass: their parameters are stacked and evaluated with
-``vmap(functional_call)``, and Adam treats every element independently, so this equals M
-independent trainings on the same mini-batch sequence. Samples come from the mixture: a
-uniformly chosen member, then N(μ_m(a), diag σ_m²(a)). Epistemic score: the members'
-disagreement as the pairwise-distance (Bhattacharyya) mutual-information estimate per
-output point, averaged over points (the same estimator as decu).
+(the base model with 2 output channels) and are trained on the Gaussian NLL under the
+problem's recipe. All members are trained in one vectorised pass: their parameters are
+stacked and evaluated with ``vmap(functional_call)``, and AdamW treats every element
+independently, so this equals M independent trainings on the same mini-batch sequence; the
+kept epoch is the one with the best validation NLL summed over members (one selection for
+the ensemble). Samples come from the mixture: a uniformly chosen member, then
+N(μ_m(a), diag σ_m²(a)). Epistemic score: the members' disagreement as the pairwise-distance
+(Bhattacharyya) mutual-information estimate per output point, averaged over points (the
+same estimator as decu).
 """
 
 from __future__ import annotations
@@ -21,20 +23,16 @@ from torch.func import functional_call, vmap
 from uqbench.methods.base import Data
 from uqbench.methods.likelihood import gaussian_nll
 from uqbench.methods.mixture import LOG_VAR_MIN, MixtureMethod
-from uqbench.methods.training import train_loop
-from uqbench.models import build_model, model_from_args
+from uqbench.models import build_model, decayed, model_from_args
 
 
 @dataclass(frozen=True)
 class EnsembleHyper:
     members: int = 5
-    epochs: int = 200
-    batch_size: int = 64
-    lr: float = 1e-3
 
     def __post_init__(self) -> None:
         if self.members < 2:
-            raise ValueError(f"methods.ensemble.members must be >= 2, got {self.members}")
+            raise ValueError(f"hyper.ensemble.members must be >= 2, got {self.members}")
 
 
 class Ensemble(MixtureMethod):
@@ -53,16 +51,15 @@ class Ensemble(MixtureMethod):
     def modules(self) -> dict[str, nn.Module]:
         return {"members": self.members}
 
+    def decayed(self) -> list[nn.Parameter]:
+        return [p for m in self.members for p in decayed(m)]
+
     def load_state_dict(self, state: dict) -> None:
         self.members = nn.ModuleList(
             model_from_args(self.problem, state["model_args"]) for _ in range(self.hyper.members)
         ).to(self.device)
         self.model = self.members[0]
         self.members.load_state_dict(state["weights"]["members"])
-
-    @property
-    def n_params(self) -> int:
-        return sum(p.numel() for p in self.members.parameters())
 
     def forward_all(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and log-variance of every member: each (member, case, *output dims)."""
@@ -74,7 +71,6 @@ class Ensemble(MixtureMethod):
         return out[:, :, 0], out[:, :, 1].clamp_min(LOG_VAR_MIN)
 
     def fit(self, train: Data, val: Data) -> list[dict[str, float]]:
-        h = self.hyper
         if self.model is None:
             self.build(train)
 
@@ -82,7 +78,5 @@ class Ensemble(MixtureMethod):
             mean, log_var = self.forward_all(a)
             return gaussian_nll(mean, y, log_var).mean(-1).sum()  # sum over members
 
-        return train_loop(
-            nll, self.members.parameters(), train.inputs, train.outputs, epochs=h.epochs,
-            batch_size=h.batch_size, lr=h.lr, seed=self.seed, tag=self.name,
-        )  # fmt: skip
+        return self.fit_base(nll, train, self.mixture_validation(nll, val), self.name,
+                             params=self.members.parameters())  # fmt: skip

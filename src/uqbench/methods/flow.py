@@ -34,7 +34,7 @@ class FlowHyper(VariationalHyper):
 
     def __post_init__(self) -> None:
         if self.kind not in FLOWS:
-            raise ValueError(f"methods.flow.kind must be one of {sorted(FLOWS)}, got {self.kind!r}")
+            raise ValueError(f"hyper.flow.kind must be one of {sorted(FLOWS)}, got {self.kind!r}")
 
 
 class _FlowPosterior(nn.Module):

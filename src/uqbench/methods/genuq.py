@@ -3,10 +3,13 @@
 θ = (θ_det, θ_S), θ_S = μ_S + g_φ(z), z ~ N(0, I_dz) (paper 000, METHODS.md). S is a random
 mask of ⌈r·P⌉ flat-parameter indices fixed by the seed. g_φ is an ELU MLP
 dz -> 128 -> 128 -> 128 -> |S| whose last layer starts small (×init_scale), and (μ_S, θ_det)
-start from a short deterministic pre-fit, so training starts at the point prediction.
+start from the deterministic pre-fit (the problem's recipe, selected by validation), so
+training starts at the validated point prediction.
 Loss: mean over the batch of the fair energy score of n_z predictions per input against the
-one observed output (β = 1, RMS norm over points). All n_z parameter draws are evaluated
-together (``SubsetMethod.predict_perturbed``: shared products plus sparse per-draw
+one observed output (β = 1, RMS norm over points), with the n_z latent draws shared by every
+input of the batch. The energy-score phase keeps the epoch with the best validation energy
+score (the same n_z·val-size predictions, fixed latent draws). All n_z parameter draws are
+evaluated together (``SubsetMethod.predict_perturbed``: shared products plus sparse per-draw
 corrections, or one ``vmap(functional_call)``), never a Python loop over draws.
 """
 
@@ -19,17 +22,14 @@ from torch import nn
 
 from uqbench.methods.base import Data
 from uqbench.methods.subset import SubsetMethod
-from uqbench.methods.training import train_loop
+from uqbench.methods.training import PhaseHyper, rel_l2
 from uqbench.metrics.scores import energy_score
 from uqbench.models.layers import MLP
+from uqbench.seeding import torch_generator
 
 
 @dataclass(frozen=True)
-class GenUQHyper:
-    epochs: int = 300
-    pretrain_epochs: int = 50
-    batch_size: int = 64
-    lr: float = 1e-3
+class GenUQHyper(PhaseHyper):
     n_z: int = 16
     latent_dim: int = 16
     hidden: tuple[int, ...] = (128, 128, 128)
@@ -38,7 +38,7 @@ class GenUQHyper:
 
     def __post_init__(self) -> None:
         if self.n_z < 2:
-            raise ValueError("methods.genuq.n_z must be >= 2 (the energy score needs 2 draws)")
+            raise ValueError("hyper.genuq.n_z must be >= 2 (the energy score needs 2 draws)")
 
 
 class GenUQ(SubsetMethod):
@@ -65,19 +65,26 @@ class GenUQ(SubsetMethod):
         h = self.hyper
         if self.model is None:
             self.build(train)
-        gen = torch.Generator(device=self.device).manual_seed(self.seed)
+        gen = torch_generator(self.seed, self.name, "latent", device=str(self.device))
 
         def es(a: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
             z = torch.randn(h.n_z, h.latent_dim, device=a.device, generator=gen)
             pred = self.predict_draws(a, z).flatten(2)  # (n_z, batch, points)
             return energy_score(pred, y.flatten(1)).mean()
 
-        history = self.pretrain(train, h.pretrain_epochs, h.batch_size, h.lr)
+        z_val = torch.randn(h.n_z, h.latent_dim, generator=torch_generator(self.seed, "val z"))
+        z_val = z_val.to(self.device)
+
+        @torch.no_grad()
+        def validate() -> tuple[float, float]:
+            pred = self.predict_draws(val.inputs, z_val)
+            score = energy_score(pred.flatten(2), val.outputs.flatten(1)).mean()
+            return float(score), rel_l2(pred.mean(0), val.outputs)
+
+        history = self.fit_mse(train, val, f"{self.name}/pretrain")
         params = [*self.model.parameters(), *self.hypernet.parameters()]
-        return train_loop(
-            es, params, train.inputs, train.outputs, epochs=h.epochs, batch_size=h.batch_size,
-            lr=h.lr, seed=self.seed + 1, tag="genuq", history=history,
-        )  # fmt: skip
+        return self.fit_base(es, train, validate, self.name, params=params,
+                             optim=h.optim(self.recipe.weight_decay), history=history)  # fmt: skip
 
     @torch.no_grad()
     def sample(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
-from uqbench.methods.base import Data
+from uqbench.methods.base import Buffers, Data
 from uqbench.methods.gradients import hutchinson_layer_norms, jvp_outputs, point_grad_norms
 from uqbench.methods.posthoc import PostHocMethod
 
@@ -45,9 +45,6 @@ class Isograd(PostHocMethod):
     name = "isograd"
     Hyper = IsogradHyper
 
-    def initial_stats(self) -> dict[str, torch.Tensor]:
-        return {"s2": torch.tensor(0.0), "sigma2": torch.tensor(1.0)}
-
     def fit(self, train: Data, val: Data) -> list[dict[str, float]]:
         if self.model is None:
             raise RuntimeError("isograd linearises a trained model: call attach_pretrained first")
@@ -57,8 +54,7 @@ class Isograd(PostHocMethod):
         sigma2 = float(residual2.mean())
         grad2 = point_grad_norms(self.model, val.inputs, self.hyper.n_probes, gen).detach()
         s2 = fit_s2(residual2, grad2, sigma2)
-        self.stats.s2.fill_(s2)
-        self.stats.sigma2.fill_(sigma2)
+        self.stats = Buffers(s2=torch.tensor(s2), sigma2=torch.tensor(sigma2)).to(self.device)
         return []  # nothing is trained; s² and σ² are fitted in closed form / by search
 
     def sample(

@@ -6,10 +6,12 @@ estimate of the mutual information, per output point and averaged over points.""
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Callable
 
 import torch
 
-from uqbench.methods.base import Method
+from uqbench.methods.base import Data, Method
+from uqbench.methods.training import Validation, rel_l2
 from uqbench.metrics.epistemic import paide_mutual_information
 
 LOG_VAR_MIN = -20.0  # floor of the variance head (keeps exp(-log_var) finite)
@@ -53,3 +55,16 @@ class MixtureMethod(Method):
     def epistemic_score(self, inputs: torch.Tensor) -> torch.Tensor:
         mean, log_var = self.forward_all(inputs.to(self.device))
         return paide_mutual_information(mean, torch.exp(log_var)).flatten(1).mean(-1)
+
+    def mixture_validation(
+        self, loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], val: Data
+    ) -> Validation:
+        """Validation of the members: ``loss_fn`` on the validation pairs and the rel. L2
+        error of the mixture mean (the mean of the members' means)."""
+
+        @torch.no_grad()
+        def validate() -> tuple[float, float]:
+            mean, _ = self.forward_all(val.inputs)
+            return float(loss_fn(val.inputs, val.outputs)), rel_l2(mean.mean(0), val.outputs)
+
+        return validate

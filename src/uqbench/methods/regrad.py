@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
-from uqbench.methods.base import Data, point_samples
+from uqbench.methods.base import Buffers, Data, point_samples
 from uqbench.methods.gradients import hutchinson_layer_norms, layer_groups
 from uqbench.methods.posthoc import PostHocMethod
 
@@ -50,20 +50,17 @@ class Regrad(PostHocMethod):
     name = "regrad"
     Hyper = RegradHyper
 
-    def initial_stats(self) -> dict[str, torch.Tensor]:
-        n_layers = len(layer_groups(self.model))
-        w = self.hyper.depth_base ** torch.arange(n_layers, dtype=torch.float32)
-        return {"perturbations": torch.zeros(0), "weights": w / w.sum()}
-
     def fit(self, train: Data, val: Data) -> list[dict[str, float]]:
         if self.model is None:
             raise RuntimeError("regrad scores a trained model: call attach_pretrained first")
         h = self.hyper
         eps = smooth_noise(tuple(train.inputs.shape[1:]), h.n_perturbations, h.smooth_cutoff,
                            self.seed)  # fmt: skip
-        self.stats.perturbations = (h.noise * train.inputs.std() * eps.to(train.inputs)).to(
-            self.device
-        )
+        n_layers = len(layer_groups(self.model))
+        w = h.depth_base ** torch.arange(n_layers, dtype=torch.float32)
+        self.stats = Buffers(
+            perturbations=h.noise * train.inputs.std() * eps.to(train.inputs), weights=w / w.sum()
+        ).to(self.device)
         return []  # nothing is trained
 
     def sample(

@@ -16,19 +16,27 @@ import torch
 from uqbench import io
 from uqbench.methods import METHODS, Data, make_method
 from uqbench.methods.training import DivergedError
+from uqbench.problems import PROBLEMS
 from uqbench.seeding import stream
 from uqbench.settings import config_hash
 
 log = logging.getLogger(__name__)
 
-LOG_FIELDS = ("phase", "epoch", "loss", "seconds", "samples_per_s")
+LOG_FIELDS = (
+    "phase", "epoch", "loss", "val_loss", "val_rel_l2_mean", "lr", "seconds", "samples_per_s",
+    "selected",
+)  # fmt: skip
 
 
-def _data(path: str | os.PathLike[str], problem: str, device: torch.device) -> Data:
+def _data(
+    path: str | os.PathLike[str], problem: str, device: torch.device, augment: bool = False
+) -> Data:
+    """One realization per case; training pairs carry the problem's symmetry augmentation."""
     ds = io.read_data(path, problem=problem)
     return Data(
         torch.from_numpy(ds["input"].values).to(device),
-        torch.from_numpy(ds["output"].values[:, 0]).to(device),  # one realization per case
+        torch.from_numpy(ds["output"].values[:, 0]).to(device),
+        PROBLEMS[problem].augment if augment else None,
     )
 
 
@@ -57,6 +65,7 @@ def train(
     ratio: float | None,
     seed: int,
     hyper: Mapping[str, Any],
+    recipe: Mapping[str, Any],
     train_path: str,
     val_path: str,
     model_path: str,
@@ -74,9 +83,11 @@ def train(
     Returns the status: ``ok`` or ``diverged`` (the checkpoint records it and the reason).
     """
     torch.manual_seed(seed)
-    m = make_method(method, problem, dict(hyper), ratio=ratio, seed=seed, device=device)
+    m = make_method(method, problem, dict(hyper), ratio=ratio, seed=seed, device=device,
+                    recipe=recipe)  # fmt: skip
     log.info("training %s on %s (ratio %s, seed %d) on %s", method, problem, ratio, seed, m.device)
-    train_data, val_data = _data(train_path, problem, m.device), _data(val_path, problem, m.device)
+    train_data = _data(train_path, problem, m.device, augment=True)
+    val_data = _data(val_path, problem, m.device)
     if m.needs_pretrained:
         if reference_path is None:
             raise ValueError(
@@ -120,7 +131,7 @@ def train(
     state.update(
         status=status, status_reason=reason, train_seconds=seconds, device=str(m.device),
         n_params=m.n_params, n_stochastic=m.n_stochastic,
-        config_hash=config_hash(problem, method, ratio, seed, hyper),
+        config_hash=config_hash(problem, method, ratio, seed, hyper, recipe),
     )  # fmt: skip
     io.save_checkpoint(state, model_path)
     _write_log(history, log_path)
@@ -133,7 +144,7 @@ def load_method(model_path: str, device: str = "auto") -> tuple[Any, dict[str, A
     if state["method"] not in METHODS:
         raise io.DataFileError(model_path, f"unknown method {state['method']!r}")
     m = make_method(state["method"], state["problem"], state["hyper"], state["ratio"],
-                    state["seed"], device)  # fmt: skip
+                    state["seed"], device, state["recipe"])  # fmt: skip
     m.load_state_dict(state)
     return m, state
 

@@ -1,7 +1,9 @@
 """Shared base of the (r) methods: a random subset S of the base model's parameters is random.
 
 genuq, vi and flow perturb only the ⌈r·P⌉ flat-parameter indices in S (fixed by the seed);
-the other weights are point estimates. ``predict_perturbed`` evaluates many perturbations
+the other weights are point estimates. Each starts from the deterministic pre-fit of the base
+model under the problem's recipe (``Method.fit_mse``, selected by validation), so its own
+phase starts at the validated point prediction. ``predict_perturbed`` evaluates many perturbations
 of θ_S at once, never in a Python loop over draws: MLP-based models compute the products with
 the shared weights once and add the sparse per-draw corrections (``models.layers``), other
 models run one ``vmap(functional_call)``.
@@ -12,8 +14,7 @@ from __future__ import annotations
 import torch
 from torch.func import functional_call, vmap
 
-from uqbench.methods.base import Data, FlatParams, Method, stochastic_indices
-from uqbench.methods.training import train_loop
+from uqbench.methods.base import FlatParams, Method, stochastic_indices
 from uqbench.models.layers import SparseIndex
 
 
@@ -88,17 +89,6 @@ class SubsetMethod(Method):
         base = dict(self.model.named_parameters())
         params = {n: base[n] + d for n, d in self.flat.unflatten(full).items()}
         return vmap(lambda p: functional_call(self.model, p, (inputs,)))(params)
-
-    def pretrain(self, train: Data, epochs: int, batch_size: int, lr: float) -> list[dict]:
-        """Deterministic MSE pre-fit of all base weights, so training starts at the point fit."""
-
-        def mse(a: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-            return (self.model(a) - y).pow(2).mean()
-
-        return train_loop(
-            mse, self.model.parameters(), train.inputs, train.outputs, epochs=epochs,
-            batch_size=batch_size, lr=lr, seed=self.seed, tag=f"{self.name}/pretrain",
-        )  # fmt: skip
 
     def sample_chunked(self, inputs: torch.Tensor, delta: torch.Tensor, chunk: int) -> torch.Tensor:
         """``predict_perturbed`` over chunks of draws (bounds memory); (draw, case, ...)."""

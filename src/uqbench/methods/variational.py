@@ -4,7 +4,9 @@ q(θ_S) is a variational posterior over the stochastic subset S; the other weigh
 estimates. Loss per mini-batch (the negative ELBO per training input):
     E_q[-log N(y; f_θ(a), σ² I)] + KL(q(θ_S) ‖ N(0, I)) / N,
 with the expectation over ``n_mc`` reparameterised draws evaluated in one vmapped call and σ
-a learned homoscedastic noise (started at the pre-fit's training residual). Predictive
+a learned homoscedastic noise (started at the pre-fit's validation residual). The ELBO phase
+starts from the deterministic pre-fit (the problem's recipe, selected by validation) and
+keeps the epoch with the best validation negative ELBO (fixed posterior draws). Predictive
 samples add the likelihood noise σ·ε to each parameter draw's prediction — that is what
 makes these samples look noisy and uncorrelated; it is kept on purpose.
 """
@@ -21,15 +23,12 @@ from torch import nn
 from uqbench.methods.base import Data
 from uqbench.methods.likelihood import NoiseScale, gaussian_nll
 from uqbench.methods.subset import SubsetMethod
-from uqbench.methods.training import train_loop
+from uqbench.methods.training import PhaseHyper, rel_l2
+from uqbench.seeding import torch_generator
 
 
 @dataclass(frozen=True)
-class VariationalHyper:
-    epochs: int = 300
-    pretrain_epochs: int = 50
-    batch_size: int = 64
-    lr: float = 1e-3
+class VariationalHyper(PhaseHyper):
     n_mc: int = 4
     init_std: float = 1e-3
     sample_chunk: int = 64
@@ -69,25 +68,30 @@ class VariationalMethod(SubsetMethod):
         h = self.hyper
         if self.model is None:
             self.build(train)
-        history = self.pretrain(train, h.pretrain_epochs, h.batch_size, h.lr)
+        history = self.fit_mse(train, val, f"{self.name}/pretrain")
         with torch.no_grad():
-            self.noise.set_std(
-                float((self.model(train.inputs) - train.outputs).pow(2).mean()) ** 0.5
-            )
+            self.noise.set_std(float((self.model(val.inputs) - val.outputs).pow(2).mean()) ** 0.5)
         n_train = train.inputs.shape[0]
-        gen = torch.Generator(device=self.device).manual_seed(self.seed)
+        gen = torch_generator(self.seed, self.name, "posterior", device=str(self.device))
+
+        def terms(a: torch.Tensor, y: torch.Tensor, g: torch.Generator) -> tuple[torch.Tensor, ...]:
+            """The negative ELBO per input and the draws' predictions (n_mc, batch, ...)."""
+            delta, log_q = self.draw(h.n_mc, g)
+            pred = self.predict_perturbed(a, delta)
+            nll = gaussian_nll(pred, y, self.noise.log_var).mean()
+            return nll + self.kl(self.subset_values() + delta, log_q) / n_train, pred
 
         def neg_elbo(a: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-            delta, log_q = self.draw(h.n_mc, gen)
-            pred = self.predict_perturbed(a, delta)  # (n_mc, batch, ...)
-            nll = gaussian_nll(pred, y, self.noise.log_var).mean()
-            return nll + self.kl(self.subset_values() + delta, log_q) / n_train
+            return terms(a, y, gen)[0]
+
+        @torch.no_grad()
+        def validate() -> tuple[float, float]:  # the same posterior draws at every epoch
+            loss, pred = terms(val.inputs, val.outputs, torch_generator(self.seed, "val draws"))
+            return float(loss), rel_l2(pred.mean(0), val.outputs)
 
         params = [*self.model.parameters(), *self.posterior.parameters(), self.noise.log_var]
-        return train_loop(
-            neg_elbo, params, train.inputs, train.outputs, epochs=h.epochs,
-            batch_size=h.batch_size, lr=h.lr, seed=self.seed + 1, tag=self.name, history=history,
-        )  # fmt: skip
+        return self.fit_base(neg_elbo, train, validate, self.name, params=params,
+                             optim=h.optim(self.recipe.weight_decay), history=history)  # fmt: skip
 
     @torch.no_grad()
     def sample(

@@ -18,6 +18,14 @@ from uqbench.metrics.evaluate import EPISTEMIC, METRICS
 log = logging.getLogger(__name__)
 
 RATIO_METRICS = ("energy_distance", "rel_l2_mean", "coverage_95")
+SKILL_REFERENCE = "climatology"  # skill = 1 - ES / ES of this method (same problem and seed)
+MEAN_REFERENCE = "ridge"  # a row whose rel_l2_mean is worse than this method's is marked
+WORSE = "†"
+TABLE_NOTE = (
+    f"skill = 1 − ES / ES_{SKILL_REFERENCE} (same seed; > 0: better than the unconditional "
+    f"law). {WORSE}: rel_l2_mean worse than {MEAN_REFERENCE}'s (a linear map of the input "
+    "gives a better mean)."
+)
 
 
 def load_records(paths: Sequence[str | os.PathLike[str]]) -> list[dict]:
@@ -64,10 +72,50 @@ def summary_rows(
     return rows
 
 
+def with_skill(records: Sequence[dict]) -> list[dict]:
+    """Records with ``skill`` = 1 − ES / ES of the climatology record of the same problem,
+    split and seed added to their metrics (records without such a reference get none)."""
+    ref = {
+        (r["problem"], r["split"], r["seed"]): r["metrics"]["energy_score"]["mean"]
+        for r in records
+        if r["method"] == SKILL_REFERENCE
+    }
+    out = []
+    for r in records:
+        key = (r["problem"], r["split"], r["seed"])
+        if key in ref:
+            skill = 1 - r["metrics"]["energy_score"]["mean"] / ref[key]
+            r = {**r, "metrics": {"skill": {"mean": skill, "ci95": math.nan}, **r["metrics"]}}
+        out.append(r)
+    return out
+
+
+def mark_worse_than(rows: Sequence[dict], reference: str, metric: str) -> None:
+    """Set ``worse_than_<reference>`` on every row whose mean ``metric`` exceeds the
+    reference row's (lower is better; False where either is missing or DnC)."""
+    ref = [r[f"{metric}_mean"] for r in rows if r["method"] == reference]
+    for r in rows:
+        value = r[f"{metric}_mean"]
+        r[f"worse_than_{reference}"] = bool(
+            ref and value != "" and math.isfinite(value) and value > ref[0]
+        )
+
+
 def write_table(
-    rows: Sequence[dict], keys: Sequence[str], metrics: Sequence[str], csv_path: str, md_path: str
+    rows: Sequence[dict],
+    keys: Sequence[str],
+    metrics: Sequence[str],
+    csv_path: str,
+    md_path: str,
+    marks: dict[str, str] | None = None,
+    note: str = "",
 ) -> None:
-    """CSV with every column of ``rows``; Markdown with the keys and "mean ± std" per metric."""
+    """CSV with every column of ``rows``; Markdown with the keys and "mean ± std" per metric.
+
+    ``marks`` maps a metric to a boolean row column: where it is set, the cell gets ``WORSE``.
+    ``note`` is written under the Markdown table.
+    """
+    marks = marks or {}
     cols = list(rows[0]) if rows else [*keys, "seeds", "diverged"]
     csv = [",".join(cols)] + [",".join(str(r[c]) for c in cols) for r in rows]
     io.atomic_write_text(csv_path, "\n".join(csv) + "\n")
@@ -75,19 +123,28 @@ def write_table(
     md = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         cells = [r[k] for k in keys] + [
-            _fmt(r[f"{m}_mean"], r[f"{m}_std"], r["diverged"], r["seeds"]) for m in metrics
+            _fmt(r[f"{m}_mean"], r[f"{m}_std"], r["diverged"], r["seeds"])
+            + (f" {WORSE}" if m in marks and r[marks[m]] else "")
+            for m in metrics
         ]
         md.append("| " + " | ".join(cells) + " |")
-    io.atomic_write_text(md_path, "\n".join(md) + "\n")
+    io.atomic_write_text(md_path, "\n".join(md) + ("\n\n" + note if note else "") + "\n")
     log.info("wrote %s and %s (%d rows)", csv_path, md_path, len(rows))
 
 
 def metrics_table(
     paths: Sequence[str | os.PathLike[str]], csv_path: str, md_path: str
 ) -> list[dict]:
-    """Methods × metrics of one problem at the main ratio (one row per method and ratio)."""
-    rows = summary_rows(load_records(paths), ("method", "ratio"), METRICS + EPISTEMIC)
-    write_table(rows, ("method", "ratio"), METRICS + EPISTEMIC, csv_path, md_path)
+    """Methods × metrics of one problem at the main ratio (one row per method and ratio):
+    the references first, a skill column against climatology, and ``WORSE`` on the
+    rel_l2_mean of every method whose mean is worse than ridge's."""
+    metrics = ("skill", *METRICS, *EPISTEMIC)
+    rows = summary_rows(with_skill(load_records(paths)), ("method", "ratio"), metrics)
+    first = (SKILL_REFERENCE, MEAN_REFERENCE)
+    rows.sort(key=lambda r: first.index(r["method"]) if r["method"] in first else len(first))
+    mark_worse_than(rows, MEAN_REFERENCE, "rel_l2_mean")
+    marks = {"rel_l2_mean": f"worse_than_{MEAN_REFERENCE}"}
+    write_table(rows, ("method", "ratio"), metrics, csv_path, md_path, marks, TABLE_NOTE)
     return rows
 
 

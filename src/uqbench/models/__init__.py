@@ -17,7 +17,7 @@ MODELS: dict[str, type[nn.Module]] = {
     "porous": ConvNet,
 }
 
-__all__ = ["MODELS", "build_model", "model_from_args"]
+__all__ = ["MODELS", "build_model", "decayed", "model_from_args"]
 
 
 def build_model(
@@ -29,17 +29,17 @@ def build_model(
 ) -> nn.Module:
     """The problem's base model sized for training data ``inputs`` (N, ...), ``outputs`` (N, ...).
 
-    Data-dependent parts (the POD trunk) are fitted here; the result's ``init_args`` rebuild
-    the same architecture (its buffers come back with the state dict). ``channels`` > 1 adds
-    output channels: the output is then (batch, channels, *output dims). ``dropout`` is the
-    drop probability of hidden units (active in training mode only).
+    Data-dependent parts (the POD trunk, the input PCA) are fitted here; the result's
+    ``init_args`` rebuild the same architecture (its buffers come back with the state dict).
+    ``channels`` > 1 adds output channels: the output is then (batch, channels, *output
+    dims). ``dropout`` is the drop probability of hidden units (active in training mode only).
     """
     opts = {"channels": channels, "dropout": dropout}
     if problem == "elu":
         return MORPhysics(grid=inputs.shape[-1], **opts)
     if problem == "poisson":
         model = PODDeepONet(list(inputs.shape[1:]), list(outputs.shape[1:]), **opts)
-        model.fit_basis(outputs)
+        model.fit_bases(inputs, outputs)
         return model
     if problem == "porous":
         return ConvNet(out=outputs.shape[-1], **opts)
@@ -49,3 +49,10 @@ def build_model(
 def model_from_args(problem: str, args: dict[str, Any]) -> nn.Module:
     """Rebuild a base model from its ``init_args`` (weights are loaded separately)."""
     return MODELS[problem](**args)
+
+
+def decayed(model: nn.Module) -> list[nn.Parameter]:
+    """The parameters that weight decay applies to: weight matrices and kernels (dim >= 2),
+    except those under the model's ``NO_DECAY`` prefixes (biases are never decayed)."""
+    skip = tuple(getattr(model, "NO_DECAY", ()))
+    return [p for n, p in model.named_parameters() if p.dim() >= 2 and not n.startswith(skip)]

@@ -2,6 +2,13 @@
 
 Four stride-2 3x3 conv blocks (16-32-64-128 channels, ELU), global average pool, then an
 MLP 128 -> 64 -> 2. The output is the point in [0, 1]² (unconstrained linear head).
+
+The image enters with two coordinate channels (x and y of each cell, in [-1, 1]; "CoordConv"):
+the output is a position, and after the global average pool a plain ConvNet can only tell
+where a void sits from the zero padding at the borders. With them the pooled features can
+carry "a void at x", and the full-size deterministic model's error of the mean drops from
+0.227 to 0.211 (rel. L2 against the truth's mean, seed 0; 0.165 with the problem's
+reflection augmentation on top).
 ``channels`` > 1 gives (batch, channels, 2) (e.g. a log-variance head); ``dropout`` drops
 conv features (whole channels) and hidden units of the head.
 """
@@ -18,7 +25,8 @@ from uqbench.models.layers import MLP
 
 class ConvNet(nn.Module):
     # the output layer: the part decu trains per member on the frozen rest
-    HEAD = "head.layers.1"
+    HEAD = ("head.layers.1",)
+    NO_DECAY: tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -26,13 +34,15 @@ class ConvNet(nn.Module):
         out: int = 2,
         channels: int = 1,
         dropout: float = 0.0,
+        coordinates: bool = True,
     ) -> None:
         super().__init__()
         conv_channels = list(conv_channels or [16, 32, 64, 128])
         self.init_args = {"conv_channels": conv_channels, "out": out, "channels": channels,
-                          "dropout": dropout}  # fmt: skip
+                          "dropout": dropout, "coordinates": coordinates}  # fmt: skip
         self.out, self.channels, self.dropout = out, channels, dropout
-        sizes = [1, *conv_channels]
+        self.coordinates = coordinates
+        sizes = [3 if coordinates else 1, *conv_channels]
         self.convs = nn.ModuleList(
             nn.Conv2d(a, b, kernel_size=3, stride=2, padding=1)
             for a, b in itertools.pairwise(sizes)
@@ -41,6 +51,12 @@ class ConvNet(nn.Module):
 
     def forward(self, img: torch.Tensor) -> torch.Tensor:
         x = img.unsqueeze(-3)  # (batch, 1, x, y)
+        if self.coordinates:
+            nx, ny = img.shape[-2:]
+            gx = torch.linspace(-1, 1, nx, dtype=img.dtype, device=img.device)[:, None]
+            gy = torch.linspace(-1, 1, ny, dtype=img.dtype, device=img.device)[None, :]
+            grid = torch.stack(torch.broadcast_tensors(gx, gy))  # (2, x, y)
+            x = torch.cat([x, grid.expand(*img.shape[:-2], 2, nx, ny)], dim=-3)
         for conv in self.convs:
             x = nn.functional.elu(conv(x))
             if self.dropout > 0:

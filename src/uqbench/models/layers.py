@@ -34,6 +34,15 @@ class MLP(nn.Module):
         return x
 
 
+def principal_basis(x: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Principal components of rows x (N, n): the mean (n,), the top-k right singular vectors
+    (k', n) and their scales s/√N (k',) (the components' standard deviations), with k' =
+    min(k, rank bound of x)."""
+    mean = x.mean(0)
+    _, s, vh = torch.linalg.svd(x - mean, full_matrices=False)
+    return mean, vh[:k], s[:k] / x.shape[0] ** 0.5
+
+
 # Above this fraction of perturbed entries a layer's correction uses a dense weight difference.
 SPARSE_MAX_FRACTION = 8  # i.e. sparse when k <= 1/8 of the weights
 

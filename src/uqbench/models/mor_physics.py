@@ -19,7 +19,8 @@ class MORPhysics(nn.Module):
     """Input (batch, x) -> output (batch, x), or (batch, channels, x) when channels > 1."""
 
     # the output layer: the part decu trains per member on the frozen rest
-    HEAD = "h.layers.2"
+    HEAD = ("h.layers.2",)
+    NO_DECAY: tuple[str, ...] = ()
 
     def __init__(self, grid: int, width: int = 32, channels: int = 1, dropout: float = 0.0):
         super().__init__()

@@ -1,8 +1,10 @@
-"""Training curves: loss per epoch for each (problem, method) from train_log.csv files."""
+"""Training curves: for each (problem, method), the validation error of the predictive mean
+and the training loss per epoch, with the epoch each phase kept (its best validation one)."""
 
 from __future__ import annotations
 
 import csv
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,28 +12,66 @@ from pathlib import Path
 from uqbench.plots.common import COLORS, plt, save
 
 
+def _read(path: str | os.PathLike[str]) -> list[dict[str, float | str]]:
+    with open(path, newline="") as fh:
+        return [
+            {k: v if k == "phase" else float(v) for k, v in row.items()}
+            for row in csv.DictReader(fh)
+        ]
+
+
 def training_curves(
     logs: Sequence[str | os.PathLike[str]], outputs: Sequence[str | os.PathLike[str]]
 ) -> None:
-    """One panel per problem; paths are results/models/{problem}/{method}/r{ratio}/s{seed}/..."""
-    runs: dict[str, list[tuple[str, list[dict]]]] = {}
+    """One panel per (problem, method) with a training history (rows: problems).
+
+    Paths are results/models/{problem}/{method}/r{ratio}/s{seed}/train_log.csv. Phases
+    (pre-fit, main phase) follow each other on the x axis; the left axis is the validation
+    rel. L2 error of the predictive mean (comparable across phases), the right one the
+    training loss (its own scale per phase: MSE, energy score or negative log-likelihood);
+    a star marks the epoch each phase kept. Methods that train nothing have no panel.
+    """
+    runs: dict[str, dict[str, list[dict]]] = {}
     for path in logs:
         parts = Path(path).parts
-        problem, method, ratio = parts[-5], parts[-4], parts[-3]
-        with open(path, newline="") as fh:
-            rows = list(csv.DictReader(fh))
-        runs.setdefault(problem, []).append((f"{method} {ratio}", rows))
-    fig, axes = plt.subplots(1, len(runs), figsize=(5 * len(runs), 3.6), squeeze=False)
-    for ax, (problem, items) in zip(axes[0], sorted(runs.items()), strict=True):
-        for color, (label, rows) in zip(COLORS, items, strict=False):
-            for phase in dict.fromkeys(r["phase"] for r in rows):
-                pts = [(float(r["epoch"]), float(r["loss"])) for r in rows if r["phase"] == phase]
-                style = ":" if phase.endswith("pretrain") else "-"
-                ax.plot(*zip(*pts, strict=True), style, color=color,
-                        label=label if style == "-" else f"{label} (pre-fit)")  # fmt: skip
-        losses = [float(r["loss"]) for _, rows in items for r in rows]
-        # negative ELBOs (vi, flow) can be < 0: a log axis only when every loss is positive
-        scale = "log" if all(v > 0 for v in losses) else "symlog"
-        ax.set(title=problem, xlabel="epoch", ylabel="training loss", yscale=scale)
-        ax.legend(fontsize=7)
+        rows = _read(path)
+        if len(rows) > 1:  # a fitted statistic (one row) or nothing trained: no curve
+            runs.setdefault(parts[-5], {})[f"{parts[-4]} {parts[-3][1:]}"] = rows
+    problems = sorted(runs)
+    cols = max((len(v) for v in runs.values()), default=1)
+    fig, axes = plt.subplots(
+        max(len(problems), 1), cols, figsize=(2.6 * cols, 2.2 * max(len(problems), 1)),
+        squeeze=False, constrained_layout=True,
+    )  # fmt: skip
+    for ax in axes.flat:
+        ax.set_visible(False)
+    for row, problem in zip(axes, problems, strict=False):
+        for ax, (label, rows) in zip(row, runs[problem].items(), strict=False):
+            ax.set_visible(True)
+            loss_ax = ax.twinx()
+            start = 0
+            for k, phase in enumerate(dict.fromkeys(r["phase"] for r in rows)):
+                pts = [r for r in rows if r["phase"] == phase]
+                xs = [start + r["epoch"] for r in pts]
+                color = COLORS[k % len(COLORS)]
+                ax.plot(xs, [r["val_rel_l2_mean"] for r in pts], color=color, lw=1.2,
+                        label=f"{phase}: val error")  # fmt: skip
+                loss = [(x, r["loss"]) for x, r in zip(xs, pts, strict=True)
+                        if math.isfinite(r["loss"])]  # fmt: skip
+                if loss:
+                    loss_ax.plot(*zip(*loss, strict=True), color=color, lw=0.8, ls="--",
+                                 alpha=0.6)  # fmt: skip
+                for x, r in zip(xs, pts, strict=True):
+                    if r["selected"]:
+                        ax.plot(x, r["val_rel_l2_mean"], "*", color="k", ms=8, zorder=5)
+                start = xs[-1]
+                if k:
+                    ax.axvline(xs[0], color="gray", lw=0.5, ls=":")
+            ax.set_title(f"{problem}: {label}", fontsize=8)
+            ax.set_xlabel("epoch", fontsize=8)
+            ax.set_ylabel("val rel. L2 of mean (—)", fontsize=7)
+            loss_ax.set_ylabel("training loss (--)", fontsize=7)
+            ax.tick_params(labelsize=7)
+            loss_ax.tick_params(labelsize=7)
+            ax.legend(fontsize=6, loc="upper right")
     save(fig, outputs)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
+import torch
 import xarray as xr
 
 from uqbench import io
@@ -55,6 +56,19 @@ class Problem(ABC):
     Settings: ClassVar[type]
     input_dims: tuple[str, ...]
     output_dims: tuple[str, ...]
+
+    @staticmethod
+    def augment(
+        inputs: torch.Tensor, outputs: torch.Tensor, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """A random symmetry of the problem applied to a training mini-batch, one draw per
+        case: inputs (case, *input grid), outputs (case, *output dims) -> same shapes.
+
+        A symmetry maps an input to one whose output law is the image of the original's, so
+        the transformed pair is another draw from the data law (the models then learn what
+        the physics guarantees). The default is no symmetry: the pair is returned as it is.
+        """
+        return inputs, outputs
 
     def __init__(self, settings: Any = None) -> None:
         if not isinstance(settings, self.Settings):
@@ -113,3 +127,13 @@ class Problem(ABC):
         return io.data_dataset(
             inputs, outputs, self.input_dims, self.output_dims, self.coords(), attrs
         )
+
+
+def random_flags(n: int, k: int, generator: torch.Generator, device: torch.device) -> torch.Tensor:
+    """(n, k) independent fair coin flips (bool) from ``generator`` (CPU), on ``device``."""
+    return torch.randint(0, 2, (n, k), generator=generator).bool().to(device)
+
+
+def where_cases(flag: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Per case (leading dim): ``a`` where ``flag`` (case,) is set, else ``b``."""
+    return torch.where(flag.reshape(-1, *[1] * (a.dim() - 1)), a, b)

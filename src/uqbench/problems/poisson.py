@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
 
 from uqbench.pde import FieldSpec, sample_field, solve
-from uqbench.problems.base import Problem, Sizes
+from uqbench.problems.base import Problem, Sizes, random_flags, where_cases
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,23 @@ class Poisson(Problem):
         dims = ("x", "y")[: self.settings.dim]
         self.input_dims = dims
         self.output_dims = dims
+
+    @staticmethod
+    def augment(
+        inputs: torch.Tensor, outputs: torch.Tensor, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The symmetries of the square (interval): reflections in x and y and the diagonal
+        (x <-> y), each drawn per case; together they give all 8 of the square's. Both
+        random fields are isotropic and stationary and the boundary is the same on every
+        side, so u(g·x) solves the problem with forcing f(g·x) for another draw of κ.
+        inputs and outputs (case, x[, y]) on the same grid."""
+        moves = (lambda t: t.flip(-1),) if inputs.dim() == 2 else (
+            lambda t: t.flip(-2), lambda t: t.flip(-1), lambda t: t.transpose(-2, -1))  # fmt: skip
+        flags = random_flags(inputs.shape[0], len(moves), generator, inputs.device)
+        for k, move in enumerate(moves):
+            inputs = where_cases(flags[:, k], move(inputs), inputs)
+            outputs = where_cases(flags[:, k], move(outputs), outputs)
+        return inputs, outputs
 
     def _nodes(self) -> np.ndarray:
         n = self.settings.n

@@ -17,9 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
 
 from uqbench.pde.poisson import flux_magnitude, solve
-from uqbench.problems.base import Problem, Sizes
+from uqbench.problems.base import Problem, Sizes, random_flags, where_cases
 
 _CHUNK = 128  # cases per vectorised chunk (bounds the (case, void, x, y) mask memory)
 _VOIDS_PER_ROUND = 16
@@ -51,6 +52,19 @@ class Porous(Problem):
     Settings = PorousSettings
     input_dims = ("x", "y")
     output_dims = ("component",)
+
+    @staticmethod
+    def augment(
+        inputs: torch.Tensor, outputs: torch.Tensor, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Reflections of the bar: x -> 1 - x (the grips swap, φ -> 1 - φ, the stress is
+        unchanged) and y -> 1 - y (the insulated sides swap); the strengths are i.i.d. per
+        cell, so the failure point of the reflected image is the reflected failure point.
+        inputs (case, x, y), outputs (case, 2) = (x, y) in [0, 1]²."""
+        flags = random_flags(inputs.shape[0], 2, generator, inputs.device)
+        for k, dim in enumerate((-2, -1)):
+            inputs = where_cases(flags[:, k], inputs.flip(dim), inputs)
+        return inputs, torch.where(flags, 1 - outputs, outputs)
 
     def coords(self) -> dict[str, np.ndarray]:
         s = self.settings
