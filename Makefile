@@ -8,7 +8,9 @@ STAMP := $(VENV)/.installed
 APT_STAMP := $(VENV)/.apt-installed
 CORES ?= all
 
-.PHONY: setup test lint study bench clean
+VALIDATE_DIR ?= .validate
+
+.PHONY: setup test lint study bench validate validate-accept clean
 
 $(STAMP): envs/requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,8 +42,25 @@ test: lint $(APT_STAMP)
 study: $(STAMP)
 	$(BIN)/snakemake --workflow-profile profiles/local --cores $(CORES)
 
+# The science check (not part of `make test`: ~15 min on 2 cores): the full-size elu study
+# with one seed and the claims table, then every method's energy distance, spread ratio and
+# coverage against validation/elu_reference.csv. Run it after touching a method, a metric
+# or the data; it fails naming the method and metric that moved.
+validate: $(STAMP)
+	$(BIN)/snakemake --snakefile $(CURDIR)/Snakefile --directory $(VALIDATE_DIR) \
+		--cores $(CORES) --rerun-incomplete results/validation/elu.txt results/tables/claims.csv \
+		--configfile $(CURDIR)/config.yaml $(CURDIR)/validation/elu.yaml
+	cat $(VALIDATE_DIR)/results/validation/elu.txt $(VALIDATE_DIR)/results/tables/claims.md
+
+# Accept the last validation run (all its seeds) as the new reference.
+validate-accept: $(STAMP)
+	$(BIN)/python -c "import glob, sys; from uqbench.metrics.tables import load_records; \
+		from uqbench.metrics.validate import write_reference; \
+		write_reference(load_records(sorted(glob.glob('$(VALIDATE_DIR)/results/metrics/elu/*/*/*/test.json'))), \
+		'validation/elu_reference.csv')"
+
 bench: $(STAMP)
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf results logs benchmarks .snakemake
+	rm -rf results logs benchmarks .snakemake $(VALIDATE_DIR)

@@ -46,6 +46,7 @@ onerror:
 
 rule all:
     input:
+        "results/tables/claims.csv",
         all_metric_files(),
         expand("results/tables/{problem}_metrics.csv", problem=config["problems"]),
         expand(

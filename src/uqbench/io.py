@@ -15,6 +15,8 @@ looks finished.
 from __future__ import annotations
 
 import contextlib
+import csv
+import io as io_text
 import logging
 import os
 import subprocess
@@ -105,6 +107,17 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text)
     return Path(path)
+
+
+def write_csv(
+    path: str | os.PathLike[str], rows: Sequence[Mapping[str, Any]], fields: Sequence[str]
+) -> Path:
+    """Write ``rows`` (one mapping per row, keys ``fields``) as a CSV file, atomically."""
+    buf = io_text.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(fields), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return atomic_write_text(path, buf.getvalue())
 
 
 def data_dataset(

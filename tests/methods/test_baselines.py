@@ -5,6 +5,7 @@ import torch
 
 from uqbench.methods import make_method
 from uqbench.methods.base import Data
+from uqbench.methods.likelihood import gaussian_nll
 from uqbench.methods.mixture import mixture_sample
 from uqbench.methods.variational import standard_normal_log_prob
 
@@ -95,3 +96,67 @@ def test_bad_hyper_values_are_named():
         make_method("flow", "elu", {"kind": "realnvp"}, ratio=0.1)
     with pytest.raises(ValueError, match=r"hyper\.ensemble\.members"):
         make_method("ensemble", "elu", {"members": 1})
+
+
+def test_vi_and_flow_weigh_the_kl_by_one_over_n():
+    """The negative ELBO per training input is E_q[NLL] + KL / N: drop the 1/N and the loss
+    no longer equals its parts."""
+    for name in ("vi", "flow"):
+        m = built(name, init_std=0.05, n_mc=3)
+        a, y = ELU.inputs[:8], ELU.outputs[:8]
+        loss, pred = m.neg_elbo(a, y, torch.Generator().manual_seed(0), n_train=500)
+        delta, log_q = m.draw(3, torch.Generator().manual_seed(0))  # the same draws
+        nll = gaussian_nll(m.predict_perturbed(a, delta), y, m.noise.log_var).mean()
+        kl = m.kl(m.subset_values() + delta, log_q)
+        torch.testing.assert_close(loss, nll + kl / 500)
+        assert not torch.allclose(loss, nll + kl)  # the weight matters at this size
+        assert pred.shape == (3, 8, 32)
+
+
+def test_mc_dropout_samples_with_dropout_on():
+    m = built("mc_dropout")
+    m.noise.set_std(1e-12)  # no likelihood noise: all spread is from the dropout masks
+    with torch.no_grad():  # a trained model: no layer at its (possibly zero) initial value
+        for p in m.model.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    m.model.eval()  # sampling must switch dropout on itself
+    s = m.sample(ELU.inputs[:3], 64, torch.Generator().manual_seed(0))
+    assert float(s.std(0).mean()) > 1e-3
+    assert m.model.training
+
+
+def test_decu_trains_heads_on_bootstrap_resamples_with_the_backbone_frozen():
+    m = make_method("decu", "elu", {"members": 3}, seed=0, device="cpu",
+                    recipe={"epochs": 2, "batch_size": 8})  # fmt: skip
+    m.build(ELU)
+    history = m.pretrain(ELU, ELU)
+    backbone = {n: p.detach().clone() for n, p in m.model.named_parameters()}
+    heads = {k: p.detach().clone() for k, p in m.heads.items()}
+    m.fit_heads(ELU, ELU, history)
+    for n, p in m.model.named_parameters():
+        torch.testing.assert_close(p, backbone[n])  # frozen, head layers included
+    assert any(not torch.equal(p, heads[k]) for k, p in m.heads.items())
+    w = m.bootstrap_weights(32)
+    assert w.shape == (3, 32) and (w.sum(1) == 32).all() and not torch.equal(w[0], w[1])
+    # the member loss weighs each case by its count: a case out of every resample adds nothing
+    a, y = ELU.inputs[:4], ELU.outputs[:4]
+    zero_first = torch.ones(3, 4)
+    zero_first[:, 0] = 0
+    base = m.member_loss(a, y, zero_first)
+    changed = y.clone()
+    changed[0] += 100.0
+    torch.testing.assert_close(m.member_loss(a, changed, zero_first), base)
+    assert not torch.allclose(m.member_loss(a, changed, torch.ones(3, 4)), base)
+
+
+def test_genuq_shares_the_latent_draws_across_the_batch():
+    """The loss of a batch is the mean of the per-input losses with the same z: were z drawn
+    per input, the batch loss would not decompose so."""
+    m = built("genuq", n_z=4, hidden=[8])
+    with torch.no_grad():
+        m.hypernet.layers[-1].weight.normal_()  # draws that differ visibly
+    z = torch.randn(4, m.hyper.latent_dim, generator=torch.Generator().manual_seed(0))
+    a, y = ELU.inputs[:6], ELU.outputs[:6]
+    batch = m.loss(a, y, z)
+    single = torch.stack([m.loss(a[i : i + 1], y[i : i + 1], z) for i in range(6)]).mean()
+    torch.testing.assert_close(batch, single)

@@ -1,5 +1,7 @@
 """Per-case evaluation equals the per-realization definitions of each metric."""
 
+import numpy as np
+import pytest
 import torch
 
 from uqbench.metrics import evaluate as ev
@@ -24,6 +26,42 @@ def test_vectorised_per_case_metrics_match_the_definitions():
     }  # fmt: skip
     for k, v in ref.items():
         torch.testing.assert_close(r[k], v, rtol=1e-9, atol=1e-12, msg=k)
+
+
+def _numpy_corr(v: np.ndarray) -> np.ndarray:
+    """Sample correlation matrix of draws v (n, d); points without spread: row/column 0."""
+    c = v - v.mean(0)
+    norm = np.sqrt((c**2).sum(0))
+    z = np.divide(c, norm, out=np.zeros_like(c), where=norm > 0)
+    return z.T @ z
+
+
+def test_correlation_error_and_spread_ratio_match_numpy():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 3, 7)) @ rng.normal(size=(7, 7))  # correlated points
+    y = rng.normal(size=(25, 3, 7))
+    x[:, 1, 2] = 5.0  # one point of one case without spread
+    per_case = ev.per_case_metrics(torch.from_numpy(x), torch.from_numpy(y), chunk=2)
+    for c in range(3):
+        cx, cy = _numpy_corr(x[:, c]), np.corrcoef(y[:, c].T)
+        want = np.linalg.norm(cx - cy) / np.linalg.norm(cy)
+        assert float(per_case["correlation_error"][c]) == pytest.approx(want, rel=1e-10)
+    summary = ev.summarise_cases(per_case)
+    want = x.var(0, ddof=1).mean() / y.var(0, ddof=1).mean()  # over points and cases
+    assert summary["spread_ratio"]["mean"] == pytest.approx(want, rel=1e-10)
+    # no spread at all: the error is 1 by definition, the ratio 0
+    flat = ev.per_case_metrics(torch.ones(10, 3, 7, dtype=torch.float64), torch.from_numpy(y))
+    torch.testing.assert_close(flat["correlation_error"], torch.ones(3, dtype=torch.float64))
+    assert ev.summarise_cases(flat)["spread_ratio"]["mean"] == 0
+
+
+def test_the_truth_against_itself_scores_the_floor():
+    g = torch.Generator().manual_seed(2)
+    field = torch.randn(3000, 2, 1, generator=g, dtype=torch.float64) * torch.linspace(1, 2, 12)
+    r = ev.summarise_cases(ev.per_case_metrics(field[:1500], field[1500:]))
+    assert abs(r["spread_ratio"]["mean"] - 1) < 0.1 and r["correlation_error"]["mean"] < 0.02
+    assert abs(r["energy_distance"]["mean"]) < 0.01
+    assert abs(r["coverage_90"]["mean"] - 0.9) < 0.03
 
 
 def test_mean_abs_difference_equals_the_brute_force_mean():
@@ -61,7 +99,8 @@ def test_evaluate_splits_adds_the_epistemic_metrics_to_test(tmp_path):
     res = ev.evaluate_splits({s: tmp_path / f"{s}_pred.nc" for s in out},
                              {s: tmp_path / f"{s}_data.nc" for s in out}, out)  # fmt: skip
     assert res["test"]["metrics"]["ood_auroc"]["mean"] == 1.0  # perfectly separated scores
-    assert -1 <= res["test"]["metrics"]["score_error_spearman"]["mean"] <= 1
+    for name in ("score_error_spearman_test", "score_error_spearman_pooled"):
+        assert -1 <= res["test"]["metrics"][name]["mean"] <= 1
     assert "ood_auroc" not in res["ood"]["metrics"]
     assert out["test"].exists() and out["ood"].exists()
     single = ev.evaluate(tmp_path / "test_pred.nc", tmp_path / "test_data.nc", tmp_path / "s.json")

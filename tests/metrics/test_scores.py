@@ -129,4 +129,14 @@ def test_coverage_width_and_relative_errors():
 def test_random_pairs_are_fixed_and_distinct():
     p = random_pairs(50, 300)
     assert torch.equal(p, random_pairs(50, 300))
-    assert (p[:, 0] != p[:, 1]).all() and p.max() < 50
+    assert (p[:, 0] < p[:, 1]).all() and p.max() < 50 and p.min() >= 0
+    assert len({tuple(x) for x in p.tolist()}) == 300  # without replacement
+
+
+def test_random_pairs_are_all_pairs_when_few():
+    assert random_pairs(2, 2000).tolist() == [[0, 1]]  # porous: the one pair of components
+    p = random_pairs(30, 2000)
+    assert {tuple(x) for x in p.tolist()} == {(i, j) for i in range(30) for j in range(i + 1, 30)}
+    # just above the threshold: a sample of distinct pairs covering the index range
+    q = random_pairs(64, 2000)
+    assert len({tuple(x) for x in q.tolist()}) == 2000 and q.max() == 63

@@ -12,6 +12,9 @@ RATIO_METHODS = {"genuq", "vi", "flow"}
 SCORE_METHODS = {"ensemble", "regrad", "isograd", "decu"}
 # The reference forecasts (no divergence check: they are the yardsticks); checked likewise.
 REFERENCE_METHODS = {"climatology", "ridge"}
+# The oracle draws fresh realizations of the true operator: predicted, never trained.
+ORACLE = "oracle"
+TRAINED = "|".join(m for m in config["methods"] if m != ORACLE) or "(?!)"
 RATIOS = [str(r) for r in config["ratios"]]
 MAIN_RATIO = str(config["main_ratio"])
 if MAIN_RATIO not in RATIOS:
@@ -70,19 +73,23 @@ def ratios_of(method, main_only=False):
     return [MAIN_RATIO] if main_only else RATIOS
 
 
-def runs(problem, main_only=False, seeds=None, methods=None):
-    """(method, ratio, seed) of every run of a problem, as dicts for expand/format."""
+def runs(problem, main_only=False, seeds=None, methods=None, trained=False):
+    """(method, ratio, seed) of every run of a problem, as dicts for expand/format;
+    ``trained``: only runs with a training job (not the oracle)."""
     return [
         dict(problem=problem, method=m, ratio=r, seed=s)
         for m in config["methods"]
-        if methods is None or m in methods
+        if (methods is None or m in methods) and not (trained and m == ORACLE)
         for r in ratios_of(m, main_only)
         for s in (seeds or config["seeds"])
     ]
 
 
-def run_files(pattern, problem, main_only=False, seeds=None, methods=None, **extra):
-    return [pattern.format(**run, **extra) for run in runs(problem, main_only, seeds, methods)]
+def run_files(pattern, problem, main_only=False, seeds=None, methods=None, trained=False, **extra):
+    return [
+        pattern.format(**run, **extra)
+        for run in runs(problem, main_only, seeds, methods, trained)
+    ]
 
 
 def all_data_files():
@@ -118,6 +125,17 @@ def ratio_study_metrics(wildcards=None):
     ]
 
 
+def claims_metrics(wildcards=None):
+    """Test metrics of every run at the main ratio, and of the ratio study: all problems and
+    seeds (the claims table reads what it needs)."""
+    main = [
+        f
+        for p in config["problems"]
+        for f in run_files(f"results/metrics/{RUN}/test.json", p, main_only=True)
+    ]
+    return sorted(set(main + ratio_study_metrics()))
+
+
 def ratio_study_targets():
     """The ratio-study table and figure, when the study runs any (r) method."""
     if not RATIO_METHODS & set(config["methods"]):
@@ -148,7 +166,9 @@ def benchmark_files(wildcards=None):
     files = [f"benchmarks/data/{p}/{s}.tsv" for p in config["problems"] for s in SPLITS]
     for step in ("train", "predict", "evaluate"):
         files += [
-            f for p in config["problems"] for f in run_files(f"benchmarks/{step}/{RUN}.tsv", p)
+            f
+            for p in config["problems"]
+            for f in run_files(f"benchmarks/{step}/{RUN}.tsv", p, trained=step == "train")
         ]
     return files
 

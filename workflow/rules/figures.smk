@@ -40,6 +40,7 @@ rule training_curves:
                 p,
                 main_only=True,
                 seeds=config["seeds"][:1],
+                trained=True,
             )
         ],
     output:

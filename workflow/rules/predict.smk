@@ -3,6 +3,8 @@
 
 
 rule predict:
+    wildcard_constraints:
+        method=TRAINED,
     input:
         model=f"results/models/{RUN}/model.pt",
         test="results/data/{problem}/test.nc",
@@ -23,3 +25,25 @@ rule predict:
         "../../envs/uqbench.yaml"
     script:
         "../../scripts/predict.py"
+
+
+# The oracle: fresh realizations of the true operator (the problem's own sampler, a seed
+# stream no data file uses) as predictions, scored like every method. No training job.
+rule predict_oracle:
+    input:
+        test="results/data/{problem}/test.nc",
+        ood="results/data/{problem}/ood.nc",
+    output:
+        test=f"results/predictions/{{problem}}/{ORACLE}/rna/s{{seed}}/test.nc",
+        ood=f"results/predictions/{{problem}}/{ORACLE}/rna/s{{seed}}/ood.nc",
+    params:
+        settings=data_settings,
+        n_samples=config["n_samples"],
+    log:
+        f"logs/predict/{{problem}}/{ORACLE}/rna/s{{seed}}.log",
+    benchmark:
+        f"benchmarks/predict/{{problem}}/{ORACLE}/rna/s{{seed}}.tsv"
+    conda:
+        "../../envs/uqbench.yaml"
+    script:
+        "../../scripts/oracle.py"

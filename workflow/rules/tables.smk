@@ -60,3 +60,46 @@ rule cost_table:
         "../../envs/uqbench.yaml"
     script:
         "../../scripts/cost_table.py"
+
+
+rule claims_table:
+    input:
+        claims_metrics,
+    output:
+        csv=report(
+            "results/tables/claims.csv",
+            caption="../report/claims.rst",
+            category="1. Claims",
+        ),
+        md="results/tables/claims.md",
+    params:
+        main_ratio=MAIN_RATIO,
+    log:
+        "logs/tables/claims.log",
+    benchmark:
+        "benchmarks/tables/claims.tsv"
+    conda:
+        "../../envs/uqbench.yaml"
+    script:
+        "../../scripts/claims_table.py"
+
+
+# The science check of `make validate`: the study's first-seed test metrics of a problem
+# against the accepted reference in validation/ (fails naming method and metric).
+rule validate:
+    input:
+        metrics=lambda wc: run_files(
+            f"results/metrics/{RUN}/test.json",
+            wc.problem,
+            main_only=True,
+            seeds=config["seeds"][:1],
+        ),
+        reference=os.path.join(workflow.basedir, "validation", "{problem}_reference.csv"),
+    output:
+        "results/validation/{problem}.txt",
+    log:
+        "logs/validation/{problem}.log",
+    conda:
+        "../../envs/uqbench.yaml"
+    script:
+        "../../scripts/validate.py"

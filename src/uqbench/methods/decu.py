@@ -30,6 +30,7 @@ from uqbench.methods.likelihood import gaussian_nll
 from uqbench.methods.mixture import LOG_VAR_MIN, MixtureMethod
 from uqbench.methods.training import rel_l2
 from uqbench.models import decayed
+from uqbench.seeding import stream
 
 
 @dataclass(frozen=True)
@@ -106,35 +107,53 @@ class Decu(MixtureMethod):
         return out[:, :, 0], out[:, :, 1].clamp_min(LOG_VAR_MIN)
 
     def fit(self, train: Data, val: Data) -> list[dict[str, float]]:
-        h = self.hyper
         if self.model is None:
             self.build(train)
+        history = self.pretrain(train, val)
+        return self.fit_heads(train, val, history)
+
+    def pretrain(self, train: Data, val: Data) -> list[dict[str, float]]:
+        """The backbone: the 2-channel base model on the Gaussian NLL (then frozen)."""
 
         def nll(a: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
             out = self.model(a)
             return gaussian_nll(out[:, 0], y, out[:, 1].clamp_min(LOG_VAR_MIN)).mean()
 
         @torch.no_grad()
-        def validate_pretrain() -> tuple[float, float]:
+        def validate() -> tuple[float, float]:
             mean = self.model(val.inputs)[:, 0]
             return float(nll(val.inputs, val.outputs)), rel_l2(mean, val.outputs)
 
-        history = self.fit_base(nll, train, validate_pretrain, f"{self.name}/pretrain")
-        n = train.inputs.shape[0]
-        rng = np.random.default_rng([self.seed, 0xB007])
-        counts = rng.multinomial(n, np.full(n, 1 / n), size=h.members)  # bootstrap resamples
-        weights = torch.as_tensor(counts, dtype=train.outputs.dtype, device=self.device)
+        return self.fit_base(nll, train, validate, f"{self.name}/pretrain")
+
+    def bootstrap_weights(self, n: int) -> torch.Tensor:
+        """(member, n) multinomial counts: how often each training case is in a member's
+        bootstrap resample (each row sums to n)."""
+        rng = stream(self.seed, self.name, "bootstrap")
+        counts = rng.multinomial(n, np.full(n, 1 / n), size=self.hyper.members)
+        return torch.as_tensor(counts, dtype=torch.float32, device=self.device)
+
+    def member_loss(self, a: torch.Tensor, y: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        """Σ_members mean_batch w_{m,b} · NLL_m(y_b | a_b): each member's NLL with its
+        bootstrap counts weights (member, batch) (all ones: the plain NLL)."""
+        mean, log_var = self.forward_all(a)
+        return (weights * gaussian_nll(mean, y, log_var)).mean(-1).sum()
+
+    def fit_heads(
+        self, train: Data, val: Data, history: list[dict[str, float]]
+    ) -> list[dict[str, float]]:
+        """The M heads on their bootstrap resamples; only the heads are trained (the frozen
+        backbone enters ``forward_all`` detached)."""
+        weights = self.bootstrap_weights(train.inputs.shape[0]).to(train.outputs.dtype)
+        ones = torch.ones(self.hyper.members, 1, dtype=train.outputs.dtype, device=self.device)
 
         def bootstrap_nll(a: torch.Tensor, y: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
-            mean, log_var = self.forward_all(a)
-            per = gaussian_nll(mean, y, log_var)  # (member, batch)
-            return (weights[:, idx] * per).mean(-1).sum()
+            return self.member_loss(a, y, weights[:, idx])
 
-        def members_nll(a: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-            mean, log_var = self.forward_all(a)
-            return gaussian_nll(mean, y, log_var).mean(-1).sum()
+        def plain_nll(a: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            return self.member_loss(a, y, ones)
 
         return self.fit_base(
-            bootstrap_nll, train, self.mixture_validation(members_nll, val), self.name,
+            bootstrap_nll, train, self.mixture_validation(plain_nll, val), self.name,
             params=self.heads.parameters(), history=history, with_index=True,
         )  # fmt: skip

@@ -61,6 +61,13 @@ class GenUQ(SubsetMethod):
         """Predictions (draw, case, ...) for latent draws z (draw, dz) and inputs (case, ...)."""
         return self.predict_perturbed(inputs, self.hypernet(z))  # θ_S = μ_S + g(z)
 
+    def loss(self, a: torch.Tensor, y: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """The GenUQ objective: the mean over the batch of the fair energy score of the
+        predictions of the n_z latent draws z (n_z, dz), the same draws for every input of
+        the batch a (batch, ...), against the observed outputs y (batch, ...)."""
+        pred = self.predict_draws(a, z).flatten(2)  # (n_z, batch, points)
+        return energy_score(pred, y.flatten(1)).mean()
+
     def fit(self, train: Data, val: Data) -> list[dict[str, float]]:
         h = self.hyper
         if self.model is None:
@@ -68,18 +75,15 @@ class GenUQ(SubsetMethod):
         gen = torch_generator(self.seed, self.name, "latent", device=str(self.device))
 
         def es(a: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-            z = torch.randn(h.n_z, h.latent_dim, device=a.device, generator=gen)
-            pred = self.predict_draws(a, z).flatten(2)  # (n_z, batch, points)
-            return energy_score(pred, y.flatten(1)).mean()
+            return self.loss(a, y, torch.randn(h.n_z, h.latent_dim, device=a.device, generator=gen))
 
         z_val = torch.randn(h.n_z, h.latent_dim, generator=torch_generator(self.seed, "val z"))
         z_val = z_val.to(self.device)
 
         @torch.no_grad()
         def validate() -> tuple[float, float]:
-            pred = self.predict_draws(val.inputs, z_val)
-            score = energy_score(pred.flatten(2), val.outputs.flatten(1)).mean()
-            return float(score), rel_l2(pred.mean(0), val.outputs)
+            mean = self.predict_draws(val.inputs, z_val).mean(0)
+            return float(self.loss(val.inputs, val.outputs, z_val)), rel_l2(mean, val.outputs)
 
         history = self.fit_mse(train, val, f"{self.name}/pretrain")
         params = [*self.model.parameters(), *self.hypernet.parameters()]

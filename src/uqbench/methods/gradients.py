@@ -8,16 +8,45 @@ loop over cases or probes, only chunks of cases to bound memory.
 from __future__ import annotations
 
 import torch
+import torch.fx as fx
 from torch import nn
 from torch.func import functional_call, grad, jvp, vmap
 
 
 def layer_groups(model: nn.Module) -> list[list[str]]:
-    """Parameter names grouped by layer (the module that owns them), in forward order."""
+    """Parameter names grouped by layer (the module that owns them), in registration order."""
     groups: dict[str, list[str]] = {}
     for name, _ in model.named_parameters():
         groups.setdefault(name.rpartition(".")[0], []).append(name)
     return list(groups.values())
+
+
+def layer_depths(model: nn.Module) -> list[int]:
+    """Depth of every layer of ``layer_groups``: its position on its path from the input to
+    the output, i.e. the number of parameterised layers before it on the longest path that
+    reaches it (0 for every first layer, also of parallel branches; registration order does
+    not matter). Read off the model's ``torch.fx`` graph."""
+    try:
+        graph = fx.symbolic_trace(model).graph
+    except Exception as err:  # fx raises many kinds; the message names the model
+        raise TypeError(
+            f"{type(model).__name__} cannot be traced by torch.fx, so its layer depths are "
+            f"unknown: {err}"
+        ) from err
+    owners = {name.rpartition(".")[0] for name, _ in model.named_parameters()}
+    depth: dict[fx.Node, int] = {}
+    layer: dict[str, int] = {}
+    for node in graph.nodes:
+        before = max((depth[a] for a in node.all_input_nodes), default=0)
+        if node.op == "call_module" and node.target in owners:
+            layer[node.target] = max(layer.get(node.target, 0), before)
+            depth[node] = before + 1
+        else:
+            depth[node] = before
+    missing = owners - set(layer)
+    if missing:
+        raise TypeError(f"parameters of {sorted(missing)} are not used as modules in forward")
+    return [layer[names[0].rpartition(".")[0]] for names in layer_groups(model)]
 
 
 def hutchinson_layer_norms(

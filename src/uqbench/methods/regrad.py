@@ -4,10 +4,12 @@ Paper 001 scores a pre-trained classifier by the norms of its parameter gradient
 regression adaptation (ours, METHODS.md) replaces the loss gradient by the output's
 Jacobian, estimated per layer with Rademacher probes (Hutchinson):
     score(a) = Σ_l λ_l · E_r ‖ ∇_{θ_l} ⟨r, (1/M) Σ_m f_θ(a + ε_m)⟩ ‖²,
-with depth weights λ_l ∝ b^l (deeper layers weigh more) and M small smooth input
-perturbations ε_m (σ = noise × input std). No retraining: the checkpoint of the
-deterministic model is an input of the rule. Its predictive "samples" are that model's point
-prediction; only the score is its own.
+with depth weights λ_l ∝ b^l (deeper layers weigh more), l the layer's position on its path
+from the input to the output (``gradients.layer_depths``: the MOR-Physics branches h and g
+both start at depth 0; registration order would give g's layers depths 3-5 and most of the
+weight), and M small smooth input perturbations ε_m (σ = noise × input std). No
+retraining: the checkpoint of the deterministic model is an input of the rule. Its
+predictive "samples" are that model's point prediction; only the score is its own.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 import torch
 
 from uqbench.methods.base import Buffers, Data, point_samples
-from uqbench.methods.gradients import hutchinson_layer_norms, layer_groups
+from uqbench.methods.gradients import hutchinson_layer_norms, layer_depths
 from uqbench.methods.posthoc import PostHocMethod
 
 
@@ -56,8 +58,8 @@ class Regrad(PostHocMethod):
         h = self.hyper
         eps = smooth_noise(tuple(train.inputs.shape[1:]), h.n_perturbations, h.smooth_cutoff,
                            self.seed)  # fmt: skip
-        n_layers = len(layer_groups(self.model))
-        w = h.depth_base ** torch.arange(n_layers, dtype=torch.float32)
+        depth = torch.tensor(layer_depths(self.model), dtype=torch.float32)
+        w = h.depth_base**depth
         self.stats = Buffers(
             perturbations=h.noise * train.inputs.std() * eps.to(train.inputs), weights=w / w.sum()
         ).to(self.device)

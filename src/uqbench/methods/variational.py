@@ -64,6 +64,17 @@ class VariationalMethod(SubsetMethod):
     def modules(self) -> dict[str, nn.Module]:
         return {"model": self.model, "posterior": self.posterior, "noise": self.noise}
 
+    def neg_elbo(
+        self, a: torch.Tensor, y: torch.Tensor, generator: torch.Generator, n_train: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The negative ELBO per training input, E_q[−log N(y; f, σ²)] + KL(q ‖ p) / N, by
+        ``n_mc`` posterior draws (shared by the batch a, y), and the draws' predictions
+        (n_mc, batch, ...)."""
+        delta, log_q = self.draw(self.hyper.n_mc, generator)
+        pred = self.predict_perturbed(a, delta)
+        nll = gaussian_nll(pred, y, self.noise.log_var).mean()
+        return nll + self.kl(self.subset_values() + delta, log_q) / n_train, pred
+
     def fit(self, train: Data, val: Data) -> list[dict[str, float]]:
         h = self.hyper
         if self.model is None:
@@ -74,19 +85,13 @@ class VariationalMethod(SubsetMethod):
         n_train = train.inputs.shape[0]
         gen = torch_generator(self.seed, self.name, "posterior", device=str(self.device))
 
-        def terms(a: torch.Tensor, y: torch.Tensor, g: torch.Generator) -> tuple[torch.Tensor, ...]:
-            """The negative ELBO per input and the draws' predictions (n_mc, batch, ...)."""
-            delta, log_q = self.draw(h.n_mc, g)
-            pred = self.predict_perturbed(a, delta)
-            nll = gaussian_nll(pred, y, self.noise.log_var).mean()
-            return nll + self.kl(self.subset_values() + delta, log_q) / n_train, pred
-
         def neg_elbo(a: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-            return terms(a, y, gen)[0]
+            return self.neg_elbo(a, y, gen, n_train)[0]
 
         @torch.no_grad()
         def validate() -> tuple[float, float]:  # the same posterior draws at every epoch
-            loss, pred = terms(val.inputs, val.outputs, torch_generator(self.seed, "val draws"))
+            g = torch_generator(self.seed, "val draws")
+            loss, pred = self.neg_elbo(val.inputs, val.outputs, g, n_train)
             return float(loss), rel_l2(pred.mean(0), val.outputs)
 
         params = [*self.model.parameters(), *self.posterior.parameters(), self.noise.log_var]

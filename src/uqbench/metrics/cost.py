@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io as io_text
 import logging
 import os
 from collections import defaultdict
@@ -47,10 +46,6 @@ def cost_table(paths: Sequence[str | os.PathLike[str]], csv_path: str) -> list[d
             "wall_s_mean": round(sum(wall) / len(wall), 2), "wall_s_max": round(max(wall), 2),
             "max_rss_mb": round(max(b["max_rss"] for b in bs), 1),
         })  # fmt: skip
-    buf = io_text.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    io.atomic_write_text(csv_path, buf.getvalue())
+    io.write_csv(csv_path, rows, FIELDS)
     log.info("wrote %s (%d rules, %d jobs)", csv_path, len(rows), len(paths))
     return rows

@@ -24,9 +24,15 @@ log = logging.getLogger(__name__)
 METRICS = (
     "energy_distance", "energy_score", "rel_l2_mean", "rel_l2_std", "crps",
     "coverage_90", "coverage_95", "width_90", "width_95", "variogram_score",
+    "correlation_error", "spread_ratio",
 )  # fmt: skip
-EPISTEMIC = ("ood_auroc", "score_error_spearman")  # methods with an epistemic score only
-N_PAIRS = 2000  # fixed random point pairs of the variogram score
+# methods with an epistemic score only: OOD AUROC (test vs ood), and the Spearman correlation
+# of score and error over the test cases (does the score rank errors in distribution?) and
+# over test ∪ ood (mostly what the AUROC says again)
+EPISTEMIC = ("ood_auroc", "score_error_spearman_test", "score_error_spearman_pooled")
+N_PAIRS = 2000  # the variogram score's point pairs: all distinct ones up to this many
+# per-case parts of the ratio metrics: spread_ratio = Σ pred_variance / Σ true_variance
+RATIOS = {"spread_ratio": ("pred_variance", "true_variance")}
 
 
 def per_case_metrics(samples: torch.Tensor, truths: torch.Tensor, chunk: int = 8) -> dict:
@@ -38,11 +44,13 @@ def per_case_metrics(samples: torch.Tensor, truths: torch.Tensor, chunk: int = 8
         chunk: cases per chunk (memory ∝ chunk·(m + k)²).
 
     Returns:
-        {metric: (case,) tensor}.
+        {metric: (case,) tensor} for every metric, except that the ratio metrics (``RATIOS``)
+        come as their per-case numerator and denominator (``summarise_cases`` divides).
     """
     d = samples.shape[-1]
     pairs = scores.random_pairs(d, N_PAIRS) if d > 1 else None
-    out: dict[str, list[torch.Tensor]] = {k: [] for k in METRICS}
+    names = [m for m in METRICS if m not in RATIOS] + [p for q in RATIOS.values() for p in q]
+    out: dict[str, list[torch.Tensor]] = {k: [] for k in names}
     for c in range(0, samples.shape[1], chunk):
         x, y = samples[:, c : c + chunk], truths[:, c : c + chunk]
         xm, ym = torch.movedim(x, 0, -2), torch.movedim(y, 0, -2)  # (case, m, d)
@@ -69,7 +77,35 @@ def per_case_metrics(samples: torch.Tensor, truths: torch.Tensor, chunk: int = 8
             inside = ((y >= lo) & (y <= hi)).to(x.dtype)
             out[f"coverage_{level}"].append(inside.mean((0, -1)))
             out[f"width_{level}"].append((hi - lo).mean(-1))
+        out["correlation_error"].append(scores.correlation_error(x, y))
+        out["pred_variance"].append(scores.mean_variance(x))
+        out["true_variance"].append(scores.mean_variance(y))
     return {k: torch.cat(v) for k, v in out.items()}
+
+
+def summarise_ratio(num: np.ndarray, den: np.ndarray) -> dict[str, float]:
+    """Σ num / Σ den over cases, with a 95 % CI half-width by the delta method."""
+    num, den = np.asarray(num, float), np.asarray(den, float)
+    ok = np.isfinite(num) & np.isfinite(den)
+    if not ok.any() or den[ok].sum() <= 0:
+        return {"mean": math.nan, "ci95": math.nan}
+    num, den = num[ok], den[ok]
+    ratio = float(num.sum() / den.sum())
+    n = len(num)
+    ci = 1.96 * np.std(num - ratio * den, ddof=1) / (math.sqrt(n) * den.mean()) if n > 1 else 0
+    return {"mean": ratio, "ci95": float(ci) if n > 1 else math.nan}
+
+
+def summarise_cases(per_case: dict[str, torch.Tensor]) -> dict[str, dict[str, float]]:
+    """Every metric's mean and 95 % CI over cases (ratio metrics: ratio of sums)."""
+    out = {}
+    for m in METRICS:
+        if m in RATIOS:
+            num, den = RATIOS[m]
+            out[m] = summarise_ratio(per_case[num].numpy(), per_case[den].numpy())
+        else:
+            out[m] = summarise(per_case[m].numpy())
+    return out
 
 
 def summarise(values: np.ndarray) -> dict[str, float]:
@@ -89,15 +125,18 @@ def epistemic_metrics(
     errors_test: np.ndarray,
     errors_ood: np.ndarray,
 ) -> dict[str, dict[str, float]]:
-    """``ood_auroc`` (test = 0 vs ood = 1 by score) and ``score_error_spearman`` (score vs
-    rel. L2 error of the mean, per case over test ∪ ood). All arrays are (case,)."""
-    rho = epistemic.score_error_spearman(
+    """``ood_auroc`` (test = 0 vs ood = 1 by score) and the Spearman correlation of score and
+    rel. L2 error of the mean per case, over the test cases (``score_error_spearman_test``)
+    and over test ∪ ood (``_pooled``). All arrays are (case,)."""
+    pooled = epistemic.score_error_spearman(
         np.concatenate([scores_test, scores_ood]), np.concatenate([errors_test, errors_ood])
     )
-    return {
-        "ood_auroc": {"mean": epistemic.ood_auroc(scores_test, scores_ood), "ci95": math.nan},
-        "score_error_spearman": {"mean": rho, "ci95": math.nan},
+    values = {
+        "ood_auroc": epistemic.ood_auroc(scores_test, scores_ood),
+        "score_error_spearman_test": epistemic.score_error_spearman(scores_test, errors_test),
+        "score_error_spearman_pooled": pooled,
     }
+    return {k: {"mean": v, "ci95": math.nan} for k, v in values.items()}
 
 
 def _score(
@@ -123,7 +162,7 @@ def _score(
     x = torch.from_numpy(pred["prediction"].values).double().flatten(2)
     y = torch.from_numpy(ds["output"].values).double().flatten(2).transpose(0, 1)
     per_case = per_case_metrics(x, y)
-    result["metrics"] = {k: summarise(v.numpy()) for k, v in per_case.items()}
+    result["metrics"] = summarise_cases(per_case)
     return result, score, per_case["rel_l2_mean"].numpy()
 
 

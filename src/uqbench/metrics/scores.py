@@ -169,13 +169,51 @@ def variogram_score(
 
 
 def random_pairs(d: int, n_pairs: int, seed: int = 0) -> torch.Tensor:
-    """A fixed random subset of ``n_pairs`` point pairs (i != j) out of d points: (n_pairs, 2)."""
-    if d < 2:
-        return torch.zeros((0, 2), dtype=torch.long)
+    """A fixed subset of distinct point pairs (i < j) out of d points: (pairs, 2).
+
+    All d(d−1)/2 pairs when there are at most ``n_pairs`` of them (d = 2 has one), otherwise
+    ``n_pairs`` of them drawn without replacement (seeded, so every method is scored on the
+    same pairs).
+    """
+    total = d * (d - 1) // 2
+    if total <= n_pairs:
+        return torch.combinations(torch.arange(d), 2)
     gen = torch.Generator().manual_seed(seed)
-    i = torch.randint(0, d, (n_pairs,), generator=gen)
-    j = (i + torch.randint(1, d, (n_pairs,), generator=gen)) % d  # never equal to i
-    return torch.stack([i, j], -1)
+    pick = torch.randperm(total, generator=gen)[:n_pairs].sort().values
+    # pair number p -> (i, j), i < j, in the row-major order of the strict upper triangle
+    start = torch.arange(d) * (2 * d - torch.arange(d) - 1) // 2  # first p of each row i
+    i = torch.searchsorted(start, pick, right=True) - 1
+    return torch.stack([i, pick - start[i] + i + 1], -1)
+
+
+def correlation_error(samples: torch.Tensor, truths: torch.Tensor) -> torch.Tensor:
+    """‖C_X − C_Y‖_F / ‖C_Y‖_F of the point-by-point sample correlation matrices.
+
+    samples (m, ..., d), truths (k, ..., d) -> (...). A point with zero spread has no
+    correlation with anything: its row and column (diagonal included) are 0, so a method
+    without any spread scores exactly 1. All norms come from the m×m, m×k and k×k Gram
+    matrices of the standardised draws (‖ZᵀZ‖_F = ‖ZZᵀ‖_F, tr(C_X C_Y) = ‖Z_X Z_Yᵀ‖²_F), never
+    a d×d matrix.
+    """
+
+    def standardised(v: torch.Tensor) -> torch.Tensor:
+        c = v - v.mean(0)
+        norm = c.pow(2).sum(0).sqrt()  # √(n−1)·std per point
+        # spread below round-off of the values is no spread (e.g. a repeated point prediction)
+        floor = 10 * torch.finfo(v.dtype).eps * float(v.abs().amax()) * v.shape[0] ** 0.5
+        z = torch.where(norm > floor, c / norm.clamp_min(torch.finfo(v.dtype).tiny), 0.0)
+        return torch.movedim(z, 0, -2)  # (..., n, d): C = ZᵀZ
+
+    zx, zy = standardised(samples), standardised(truths)
+    xx = (zx @ zx.transpose(-1, -2)).pow(2).sum((-2, -1))
+    yy = (zy @ zy.transpose(-1, -2)).pow(2).sum((-2, -1))
+    xy = (zx @ zy.transpose(-1, -2)).pow(2).sum((-2, -1))
+    return (xx + yy - 2 * xy).clamp_min(0).sqrt() / yy.sqrt()
+
+
+def mean_variance(samples: torch.Tensor) -> torch.Tensor:
+    """Pointwise variance (unbiased) averaged over points: (m, ..., d) -> (...)."""
+    return samples.var(0).mean(-1)
 
 
 def central_interval(samples: torch.Tensor, level: float) -> tuple[torch.Tensor, torch.Tensor]:

@@ -17,7 +17,14 @@ from uqbench.metrics.evaluate import EPISTEMIC, METRICS
 
 log = logging.getLogger(__name__)
 
-RATIO_METRICS = ("energy_distance", "rel_l2_mean", "coverage_95")
+RATIO_METRICS = (
+    "energy_distance",
+    "correlation_error",
+    "spread_ratio",
+    "rel_l2_mean",
+    "coverage_95",
+)
+ORACLE = "oracle"  # fresh draws of the truth: the floor, first row of every table
 SKILL_REFERENCE = "climatology"  # skill = 1 - ES / ES of this method (same problem and seed)
 MEAN_REFERENCE = "ridge"  # a row whose rel_l2_mean is worse than this method's is marked
 WORSE = "†"
@@ -136,11 +143,11 @@ def metrics_table(
     paths: Sequence[str | os.PathLike[str]], csv_path: str, md_path: str
 ) -> list[dict]:
     """Methods × metrics of one problem at the main ratio (one row per method and ratio):
-    the references first, a skill column against climatology, and ``WORSE`` on the
+    the oracle and the references first, a skill column against climatology, and ``WORSE`` on the
     rel_l2_mean of every method whose mean is worse than ridge's."""
     metrics = ("skill", *METRICS, *EPISTEMIC)
     rows = summary_rows(with_skill(load_records(paths)), ("method", "ratio"), metrics)
-    first = (SKILL_REFERENCE, MEAN_REFERENCE)
+    first = (ORACLE, SKILL_REFERENCE, MEAN_REFERENCE)
     rows.sort(key=lambda r: first.index(r["method"]) if r["method"] in first else len(first))
     mark_worse_than(rows, MEAN_REFERENCE, "rel_l2_mean")
     marks = {"rel_l2_mean": f"worse_than_{MEAN_REFERENCE}"}

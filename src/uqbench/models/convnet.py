@@ -24,6 +24,8 @@ from uqbench.models.layers import MLP
 
 
 class ConvNet(nn.Module):
+    """Porosity images (batch, x, y) -> points (batch, 2) or (batch, channels, 2)."""
+
     # the output layer: the part decu trains per member on the frozen rest
     HEAD = ("head.layers.1",)
     NO_DECAY: tuple[str, ...] = ()
@@ -51,12 +53,11 @@ class ConvNet(nn.Module):
 
     def forward(self, img: torch.Tensor) -> torch.Tensor:
         x = img.unsqueeze(-3)  # (batch, 1, x, y)
-        if self.coordinates:
-            nx, ny = img.shape[-2:]
-            gx = torch.linspace(-1, 1, nx, dtype=img.dtype, device=img.device)[:, None]
-            gy = torch.linspace(-1, 1, ny, dtype=img.dtype, device=img.device)[None, :]
-            grid = torch.stack(torch.broadcast_tensors(gx, gy))  # (2, x, y)
-            x = torch.cat([x, grid.expand(*img.shape[:-2], 2, nx, ny)], dim=-3)
+        if self.coordinates:  # written without unpacking shapes, so that torch.fx traces it
+            gx = torch.linspace(-1, 1, img.shape[-2], dtype=img.dtype, device=img.device)
+            gy = torch.linspace(-1, 1, img.shape[-1], dtype=img.dtype, device=img.device)
+            grid = torch.stack(torch.meshgrid(gx, gy, indexing="ij"))  # (2, x, y)
+            x = torch.cat([x, grid.unsqueeze(0).expand(x.shape[0], -1, -1, -1)], dim=-3)
         for conv in self.convs:
             x = nn.functional.elu(conv(x))
             if self.dropout > 0:

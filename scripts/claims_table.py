@@ -1,0 +1,14 @@
+"""Rule claims_table: the papers' testable claims checked on the study's metrics."""
+
+from uqbench.logs import to_file
+
+to_file(snakemake.log[0])
+from uqbench.metrics.claims import claims_table
+from uqbench.metrics.tables import load_records
+
+claims_table(
+    load_records(list(snakemake.input)),
+    main_ratio=snakemake.params.main_ratio,
+    csv_path=snakemake.output.csv,
+    md_path=snakemake.output.md,
+)

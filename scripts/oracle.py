@@ -1,0 +1,15 @@
+"""Rule predict_oracle: fresh realizations of the true operator as the oracle's predictions."""
+
+from uqbench.logs import to_file
+
+to_file(snakemake.log[0])
+from uqbench.problems import oracle_predict
+
+oracle_predict(
+    name=snakemake.wildcards.problem,
+    settings=snakemake.params.settings,
+    data_paths=[snakemake.input.test, snakemake.input.ood],
+    outputs=[snakemake.output.test, snakemake.output.ood],
+    n_samples=snakemake.params.n_samples,
+    seed=int(snakemake.wildcards.seed),
+)
