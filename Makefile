@@ -48,15 +48,14 @@ study: $(STAMP)
 # or the data; it fails naming the method and metric that moved.
 validate: $(STAMP)
 	$(BIN)/snakemake --snakefile $(CURDIR)/Snakefile --directory $(VALIDATE_DIR) \
-		--cores $(CORES) --rerun-incomplete results/validation/elu.txt results/tables/claims.csv \
+		--cores $(CORES) results/validation/elu.txt results/tables/claims.csv \
 		--configfile $(CURDIR)/config.yaml $(CURDIR)/validation/elu.yaml
 	cat $(VALIDATE_DIR)/results/validation/elu.txt $(VALIDATE_DIR)/results/tables/claims.md
 
 # Accept the last validation run (all its seeds) as the new reference.
 validate-accept: $(STAMP)
-	$(BIN)/python -c "import glob, sys; from uqbench.metrics.tables import load_records; \
-		from uqbench.metrics.validate import write_reference; \
-		write_reference(load_records(sorted(glob.glob('$(VALIDATE_DIR)/results/metrics/elu/*/*/*/test.json'))), \
+	$(BIN)/python -c "import glob; from uqbench.stages.tables import accept_validation; \
+		accept_validation(sorted(glob.glob('$(VALIDATE_DIR)/results/metrics/elu/*/*/*/test.json')), \
 		'validation/elu_reference.csv')"
 
 bench: $(STAMP)

@@ -2,6 +2,7 @@
 # Run the full study with `make study` (= snakemake --workflow-profile profiles/local) or
 # `snakemake --cores all`; on Slurm with `snakemake --profile profiles/slurm`. See README.md.
 import os
+import sys
 
 from snakemake.utils import min_version, validate
 
@@ -16,6 +17,10 @@ os.environ.update(
 )
 
 
+# The parse itself reads the torch-free method catalogue from the same src/.
+sys.path.insert(0, os.path.join(workflow.basedir, "src"))
+
+
 configfile: "config.yaml"
 
 
@@ -23,6 +28,7 @@ configfile: "config.yaml"
 validate(config, "workflow/schemas/config.schema.yaml")
 
 
+include: "workflow/rules/locks.smk"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"

@@ -3,11 +3,10 @@
 from uqbench.logs import to_file
 
 to_file(snakemake.log[0])
-from uqbench.metrics.claims import claims_table
-from uqbench.metrics.tables import load_records
+from uqbench.stages.tables import claims_table
 
 claims_table(
-    load_records(list(snakemake.input)),
+    list(snakemake.input),
     main_ratio=snakemake.params.main_ratio,
     csv_path=snakemake.output.csv,
     md_path=snakemake.output.md,

@@ -3,6 +3,6 @@
 from uqbench.logs import to_file
 
 to_file(snakemake.log[0])
-from uqbench.metrics.cost import cost_table
+from uqbench.stages.cost import write_cost_table
 
-cost_table(list(snakemake.input), csv_path=snakemake.output[0])
+write_cost_table(dict(snakemake.input.items()), csv_path=snakemake.output[0])

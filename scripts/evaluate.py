@@ -3,7 +3,7 @@
 from uqbench.logs import to_file
 
 to_file(snakemake.log[0])
-from uqbench.metrics.evaluate import evaluate_splits
+from uqbench.stages.evaluate import evaluate_splits
 
 evaluate_splits(
     predictions={"test": snakemake.input.test_predictions, "ood": snakemake.input.ood_predictions},

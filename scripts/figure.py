@@ -3,9 +3,9 @@
 from uqbench.logs import to_file
 
 to_file(snakemake.log[0])
-from uqbench.plots import problem_figure
+from uqbench.stages.figures import problem_figures
 
-problem_figure(
+problem_figures(
     kind=snakemake.params.kind,
     data_path=snakemake.input.data,
     prediction_paths=list(snakemake.input.predictions),

@@ -4,10 +4,10 @@ from uqbench.logs import to_file
 
 to_file(snakemake.log[0])
 
-from uqbench.problems import generate_data
+from uqbench.stages.data import generate_data
 
 generate_data(
-    name=snakemake.wildcards.problem,
+    problem=snakemake.wildcards.problem,
     settings=snakemake.params.settings,
     split=snakemake.wildcards.split,
     seed=snakemake.params.seed,

@@ -3,6 +3,6 @@
 from uqbench.logs import to_file
 
 to_file(snakemake.log[0])
-from uqbench.metrics.tables import metrics_table
+from uqbench.stages.tables import metrics_table
 
 metrics_table(list(snakemake.input), csv_path=snakemake.output.csv, md_path=snakemake.output.md)

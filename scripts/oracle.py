@@ -3,10 +3,10 @@
 from uqbench.logs import to_file
 
 to_file(snakemake.log[0])
-from uqbench.problems import oracle_predict
+from uqbench.stages.predict import predict_oracle
 
-oracle_predict(
-    name=snakemake.wildcards.problem,
+predict_oracle(
+    problem=snakemake.wildcards.problem,
     settings=snakemake.params.settings,
     data_paths=[snakemake.input.test, snakemake.input.ood],
     outputs=[snakemake.output.test, snakemake.output.ood],

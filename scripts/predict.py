@@ -3,7 +3,7 @@
 from uqbench.logs import to_file
 
 to_file(snakemake.log[0])
-from uqbench.methods.run import predict
+from uqbench.stages.predict import predict
 
 predict(
     model_path=snakemake.input.model,

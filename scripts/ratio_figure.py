@@ -3,6 +3,6 @@
 from uqbench.logs import to_file
 
 to_file(snakemake.log[0])
-from uqbench.plots import ratio_study_figure
+from uqbench.stages.figures import ratio_figure
 
-ratio_study_figure(list(snakemake.input), outputs=list(snakemake.output))
+ratio_figure(list(snakemake.input), outputs=list(snakemake.output))

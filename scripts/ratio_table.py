@@ -3,6 +3,6 @@
 from uqbench.logs import to_file
 
 to_file(snakemake.log[0])
-from uqbench.metrics.tables import ratio_table
+from uqbench.stages.tables import ratio_table
 
 ratio_table(list(snakemake.input), csv_path=snakemake.output.csv, md_path=snakemake.output.md)

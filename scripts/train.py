@@ -3,7 +3,7 @@
 from uqbench.logs import to_file
 
 to_file(snakemake.log[0])
-from uqbench.methods.run import train
+from uqbench.stages.train import train
 
 train(
     problem=snakemake.wildcards.problem,
@@ -17,6 +17,7 @@ train(
     model_path=snakemake.output.model,
     log_path=snakemake.output.log,
     device=snakemake.params.device,
+    pretrained_path=snakemake.input.get("pretrained"),
     reference_path=snakemake.input.get("reference"),
     divergence_factor=snakemake.params.divergence_factor,
 )

@@ -3,6 +3,6 @@
 from uqbench.logs import to_file
 
 to_file(snakemake.log[0])
-from uqbench.plots import training_curves
+from uqbench.stages.figures import training_curves_figure
 
-training_curves(list(snakemake.input), outputs=list(snakemake.output))
+training_curves_figure(list(snakemake.input), outputs=list(snakemake.output))

@@ -3,11 +3,10 @@
 from uqbench.logs import to_file
 
 to_file(snakemake.log[0])
-from uqbench.metrics.tables import load_records
-from uqbench.metrics.validate import check_against_reference
+from uqbench.stages.tables import check_validation
 
-check_against_reference(
-    load_records(list(snakemake.input.metrics)),
+check_validation(
+    list(snakemake.input.metrics),
     reference=snakemake.input.reference,
     report=snakemake.output[0],
 )

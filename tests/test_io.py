@@ -153,3 +153,26 @@ def test_nan_predictions_are_accepted_only_from_a_diverged_run(tmp_path):
     path = _write_raw(tmp_path / "p.nc", _predictions(values=nan))
     with pytest.raises(io.DataFileError, match="contains NaN"):
         io.read_predictions(path)
+
+
+def test_metrics_records_are_checked_when_written_and_read(tmp_path):
+    metrics = {"energy_distance": {"mean": 0.1, "ci95": 0.01}}
+    record = {"problem": "elu", "method": "vi", "ratio": 0.016, "seed": 0, "split": "test",
+              "status": "ok", "metrics": metrics}  # fmt: skip
+    io.write_metrics(record, tmp_path / "m.json")
+    assert io.read_metrics(tmp_path / "m.json") == record
+    with pytest.raises(io.DataFileError, match=r"m2\.json: record lacks split"):
+        io.write_metrics({k: v for k, v in record.items() if k != "split"}, tmp_path / "m2.json")
+    assert not (tmp_path / "m2.json").exists()
+    (tmp_path / "m3.json").write_text('{"problem": "elu"}')
+    with pytest.raises(io.DataFileError, match="lacks method, ratio, seed"):
+        io.read_metrics(tmp_path / "m3.json")
+
+
+def test_training_logs_carry_the_run_identity(tmp_path):
+    row = {k: 1.0 for k in io.LOG_FIELDS} | {"phase": "vi"}
+    run = {"problem": "elu", "method": "vi", "ratio": 0.05, "seed": 2}
+    io.write_training_log([row, row], run, tmp_path / "log.csv")
+    assert io.read_training_log(tmp_path / "log.csv") == (run, [row, row])
+    io.write_training_log([row], {**run, "ratio": None}, tmp_path / "log2.csv")
+    assert io.read_training_log(tmp_path / "log2.csv")[0]["ratio"] is None

@@ -6,7 +6,9 @@ stream or changing the size of one never changes the numbers of another.
 
 from __future__ import annotations
 
+import contextlib
 import zlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -30,3 +32,17 @@ def torch_generator(seed: int, *names: str, device: str | None = None) -> torch.
 
     gen = torch.Generator(device=device or "cpu")
     return gen.manual_seed(int(stream(seed, *names).integers(2**62)))
+
+
+@contextlib.contextmanager
+def torch_fork(seed: int, *names: str) -> Iterator[None]:
+    """Inside the block, torch's global generator (the one ``nn.Module`` initialisation and
+    ``nn.Dropout`` draw from) is seeded from the stream (seed, *names); after it, the global
+    state is what it was. So parameter initialisations and dropout masks depend on their
+    own named stream only, never on what ran before (CPU state; models are built on the
+    CPU and moved)."""
+    import torch
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(stream(seed, *names).integers(2**62)))
+        yield

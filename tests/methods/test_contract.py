@@ -9,51 +9,27 @@ import torch
 import yaml
 
 from uqbench import io
-from uqbench.methods import METHODS, make_method
+from uqbench.catalogue import CATALOGUE
+from uqbench.methods import METHODS, make_method, prepare, tiny_hyper
 from uqbench.methods.base import Data, stochastic_indices
-from uqbench.methods.run import load_method
 from uqbench.problems import make_problem
+from uqbench.stages.train import load_method
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_RECIPE = {"epochs": 2, "batch_size": 16}
-TINY_HYPER = {
-    "climatology": {},
-    "ridge": {"n_alphas": 5},
-    "deterministic": {},
-    "genuq": {"epochs": 2, "batch_size": 16, "n_z": 4, "hidden": [8]},
-    "vi": {"epochs": 2, "batch_size": 16, "n_mc": 2},
-    "flow": {"epochs": 2, "batch_size": 16, "n_mc": 2, "hidden": [8]},
-    "mc_dropout": {"val_masks": 2},
-    "ensemble": {"members": 3},
-    "regrad": {"n_probes": 2, "n_perturbations": 2},
-    "isograd": {"n_probes": 4, "score_probes": 2},
-    "ecsg": {
-        "latent_u": 4,
-        "latent_a": 4,
-        "ode_steps": 10,
-        "n_pairs": 32,
-        "hidden": [8],
-        "epochs": 2,
-    },
-    "decu": {"members": 3},
-}
 SIZES = {"train": 48, "val": 8, "test": 4, "ood": 4, "realizations": 8}
 SMALL = {"elu": {"grid": 64}, "poisson": {"n": 8}, "porous": {"length": 16, "width": 8}}
 
 
-def test_registry_matches_the_schema():
+def test_registry_matches_the_catalogue_and_the_schema():
     schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
-    # the oracle is no registered method: its predictions are the problem's own draws
-    assert set(schema["properties"]["methods"]["items"]["enum"]) == {*METHODS, "oracle"}
+    assert schema["properties"]["methods"]["items"]["enum"] == list(CATALOGUE)
+    assert schema["properties"]["methods"]["default"] == list(CATALOGUE)
+    # every catalogued method but the oracle (the problem's own draws) has a class
+    assert set(METHODS) == {n for n, t in CATALOGUE.items() if t.cls is not None}
     assert set(schema["properties"]["hyper"]["properties"]) == set(METHODS)
-    assert set(TINY_HYPER) == set(METHODS)  # this contract test covers every method
-    smk = (REPO / "workflow/rules/common.smk").read_text()
-    consts = (("RATIO_METHODS", "uses_ratio"), ("SCORE_METHODS", "has_score"),
-              ("REFERENCE_METHODS", "reference"))  # fmt: skip
-    for const, attr in consts:
-        line = smk.split(f"{const} = ")[1].split("\n")[0]
-        declared = {n for n, cls in METHODS.items() if getattr(cls, attr)}
-        assert {w.strip('" ') for w in line.strip("{}").split(",")} == declared, const
+    for name, cls in METHODS.items():
+        assert cls.name == name and cls.traits() is CATALOGUE[name]
 
 
 @pytest.mark.parametrize("problem", sorted(SMALL))
@@ -62,33 +38,33 @@ def test_fit_sample_write_read(name, problem, tmp_path):
     p = make_problem(problem, {**SMALL[problem], "sizes": SIZES})
     tr, te = p.generate("train", 0), p.generate("test", 0)
     train = Data(torch.from_numpy(tr["input"].values), torch.from_numpy(tr["output"].values[:, 0]))
-    m = make_method(name, problem, TINY_HYPER[name], ratio=0.05, seed=0, device="cpu",
+    m = make_method(name, problem, tiny_hyper()[name], ratio=0.05, seed=0, device="cpu",
                     recipe=TINY_RECIPE)  # fmt: skip
-    if m.needs_pretrained:
-        det = make_method("deterministic", problem, device="cpu", recipe=TINY_RECIPE)
-        det.fit(train, train)
-        m.attach_pretrained(det.model)
-    history = m.fit(train, train)
+    base = None
+    for need in m.traits().needs:
+        base = prepare(make_method(need, problem, device="cpu", recipe=TINY_RECIPE), train)
+        base.fit(train, train)
+    history = prepare(m, train, base).fit(train, train)
     assert all(np.isfinite(r["val_loss"]) for r in history)
     # every phase keeps one epoch; only post-hoc methods and climatology train nothing
     assert sum(r["selected"] for r in history) == len({r["phase"] for r in history})
-    assert history or m.needs_pretrained or name == "climatology"
+    assert history or m.traits().needs or name == "climatology"
     inputs = torch.from_numpy(te["input"].values)
     s = m.sample(inputs, 6, torch.Generator().manual_seed(0))
     assert s.shape == (6, *te["output"].shape[:1], *te["output"].shape[2:])
     assert torch.isfinite(s).all()
-    score = m.epistemic_score(inputs) if m.has_score else None
-    if m.has_score:
+    score = m.epistemic_score(inputs) if m.traits().epistemic else None
+    if m.traits().epistemic:
         assert score.shape == (inputs.shape[0],) and torch.isfinite(score).all()
 
     ckpt = tmp_path / "model.pt"
     io.save_checkpoint({**m.state_dict(), "status": "ok"}, ckpt)
     again, _ = load_method(str(ckpt), device="cpu")
     torch.testing.assert_close(again.sample(inputs, 6, torch.Generator().manual_seed(0)), s)
-    if m.has_score:
+    if m.traits().epistemic:
         torch.testing.assert_close(again.epistemic_score(inputs), score)
 
-    attrs = {"problem": problem, "method": name, "ratio": 0.05, "seed": 0, "status": "ok"}
+    attrs = {"problem": problem, "method": name, "seed": 0, "status": "ok"}
     out = tmp_path / "test.nc"
     score_np = None if score is None else score.detach().numpy()
     ds = io.prediction_dataset(
@@ -96,7 +72,7 @@ def test_fit_sample_write_read(name, problem, tmp_path):
     )
     io.write_dataset(ds, out)
     back = io.read_predictions(out)
-    assert ("epistemic_score" in back) == m.has_score
+    assert ("epistemic_score" in back) == m.traits().epistemic
     assert back["prediction"].dims[:2] == ("sample", "case")
     np.testing.assert_allclose(back["prediction"].values, s.detach().numpy(), rtol=1e-6)
 
@@ -133,7 +109,7 @@ def test_stochastic_subset_size_and_seed():
 
 
 def test_genuq_draws_are_vectorised_and_equal_a_loop():
-    m = make_method("genuq", "elu", TINY_HYPER["genuq"], ratio=0.2, seed=0, device="cpu")
+    m = make_method("genuq", "elu", tiny_hyper()["genuq"], ratio=0.2, seed=0, device="cpu")
     m.build(Data(torch.randn(8, 64), torch.randn(8, 64)))
     with torch.no_grad():
         m.hypernet.layers[-1].weight.normal_()  # make draws differ visibly

@@ -6,12 +6,13 @@ import pytest
 import torch
 from torch.func import functional_call, jacrev, vmap
 
-from uqbench.methods import make_method
+from uqbench.methods import make_method, prepare
 from uqbench.methods.base import Buffers, Data
 from uqbench.methods.ecsg import Mixture, conditional_score
 from uqbench.methods.gradients import hutchinson_layer_norms, layer_depths, point_grad_norms
 from uqbench.methods.isograd import mle_variances
-from uqbench.models import build_model
+from uqbench.problems import build_model
+from uqbench.seeding import torch_generator
 
 A = torch.randn(6, 32, generator=torch.Generator().manual_seed(0))
 
@@ -75,13 +76,15 @@ def test_isograd_variance_matches_the_calibration_residuals():
     a = torch.randn(96, 32, generator=gen)
     y = torch.tanh(a) * (1 + 0.3 * torch.randn(96, 1, generator=gen))
     train, val = Data(a[:64], y[:64]), Data(a[64:], y[64:])
-    det.fit(train, val)
+    prepare(det, train).fit(train, val)
     m = make_method("isograd", "elu", {"n_probes": 64}, device="cpu")
     m.attach_pretrained(det.model)
     m.fit(train, val)
     with torch.no_grad():
         r2 = (det.model(val.inputs) - val.outputs).pow(2)
-    g = point_grad_norms(det.model, val.inputs, 64, torch.Generator().manual_seed(m.seed))
+    g = point_grad_norms(
+        det.model, val.inputs, 64, torch_generator(m.seed, m.name, "gradient probes")
+    )
     predicted = float(m.stats.sigma2 + m.stats.s2 * g.mean())
     assert float(m.stats.s2) > 0 and float(m.stats.sigma2) > 0
     assert abs(predicted / float(r2.mean()) - 1) < 0.05
@@ -135,7 +138,8 @@ def test_ecsg_generates_the_conditional_spread_of_a_two_valued_operator():
                                     "n_pairs": 3000, "epochs": 60}, device="cpu")  # fmt: skip
     # separate validation pairs choose the bandwidth (on the training pairs themselves the
     # narrowest kernel would win: each input is its own nearest neighbour)
-    m.fit(Data(a[:600], (sign * u)[:600]), Data(a[600:], (sign * u)[600:]))
+    train = Data(a[:600], (sign * u)[:600])
+    prepare(m, train).fit(train, Data(a[600:], (sign * u)[600:]))
     s = m.sample(a[:5], 400, torch.Generator().manual_seed(1))
     cos = torch.nn.functional.cosine_similarity(s, u[:5].expand_as(s), dim=-1)
     assert (cos > 0.5).float().mean() > 0.2 and (cos < -0.5).float().mean() > 0.2

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from uqbench.methods import make_method
+from uqbench.methods import make_method, prepare
 from uqbench.methods.base import Data
 from uqbench.metrics.scores import correlation_error, interval_coverage
 from uqbench.problems import make_problem
@@ -78,7 +78,7 @@ def toy():
     m = exact_mean_field(p, test["input"].values.astype(np.float64))
     torch.manual_seed(0)
     det = make_method("deterministic", "elu", device="cpu", recipe=RECIPE)
-    det.fit(pairs("train"), pairs("val"))
+    prepare(det, pairs("train")).fit(pairs("train"), pairs("val"))
     return {
         "train": pairs("train"), "val": pairs("val"),
         "inputs": torch.from_numpy(test["input"].values),
@@ -93,8 +93,10 @@ def toy():
 def _samples(name: str, toy_id: int) -> torch.Tensor:
     toy = TOYS[toy_id]
     m = make_method(name, "elu", HYPER[name], ratio=0.05, seed=0, device="cpu", recipe=RECIPE)
-    if m.needs_pretrained:
+    if m.traits().needs:
         m.attach_pretrained(toy["deterministic"])
+    else:
+        m.build(toy["train"])
     m.fit(toy["train"], toy["val"])
     return m.sample(toy["inputs"], 200, torch.Generator().manual_seed(1)).detach().double()
 

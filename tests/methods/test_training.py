@@ -1,6 +1,5 @@
 """The validation-driven training loop: early stopping acts, the best epoch is what is kept."""
 
-import csv
 import math
 
 import pytest
@@ -8,9 +7,9 @@ import torch
 from torch import nn
 
 from uqbench import io
-from uqbench.methods.run import load_method, train
 from uqbench.methods.training import Data, DivergedError, Optim, point_validation, train_loop
-from uqbench.problems import generate_data
+from uqbench.stages.data import generate_data
+from uqbench.stages.train import load_method, train
 
 NOISE = 1.0  # std of the targets' noise: the MSE floor of any model on unseen data
 
@@ -106,13 +105,12 @@ def test_the_checkpoint_holds_the_selected_epoch(tmp_path):
     train("elu", "deterministic", None, 0, {}, recipe, str(tmp_path / "train.nc"),
           str(tmp_path / "val.nc"), str(tmp_path / "m.pt"), str(tmp_path / "log.csv"),
           device="cpu")  # fmt: skip
-    with open(tmp_path / "log.csv", newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    kept = [r for r in rows if float(r["selected"])]
+    _, rows = io.read_training_log(tmp_path / "log.csv")
+    kept = [r for r in rows if r["selected"]]
     assert len(kept) == 1 and kept[0] != rows[-1]
     m, _ = load_method(str(tmp_path / "m.pt"), device="cpu")
     val = io.read_data(tmp_path / "val.nc")
     a, y = torch.from_numpy(val["input"].values), torch.from_numpy(val["output"].values[:, 0])
     mse, _ = point_validation(m.model, Data(a, y))()
-    assert mse == pytest.approx(float(kept[0]["val_loss"]), rel=1e-5)
-    assert mse != pytest.approx(float(rows[-1]["val_loss"]), rel=1e-5)
+    assert mse == pytest.approx(kept[0]["val_loss"], rel=1e-5)
+    assert mse != pytest.approx(rows[-1]["val_loss"], rel=1e-5)

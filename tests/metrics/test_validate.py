@@ -2,11 +2,7 @@
 
 import pytest
 
-from uqbench.metrics.validate import (
-    ValidationError,
-    check_against_reference,
-    write_reference,
-)
+from uqbench.metrics.validate import ValidationError, check_against_reference, reference_rows
 
 
 def rec(method, seed, ed, spread, cov):
@@ -17,7 +13,7 @@ def rec(method, seed, ed, spread, cov):
 
 def test_the_tolerance_comes_from_the_seed_spread(tmp_path):
     seeds = [rec("genuq", s, ed, 1.0 + 0.02 * s, 0.9) for s, ed in enumerate((0.03, 0.05, 0.04))]
-    rows = {(r["method"], r["metric"]): r for r in write_reference(seeds, tmp_path / "ref.csv")}
+    rows = {(r["method"], r["metric"]): r for r in reference_rows(seeds)}
     ed = rows["genuq", "energy_distance"]
     assert ed["value"] == pytest.approx(0.04) and ed["seeds"] == 3
     assert ed["tolerance"] == pytest.approx(3 * 0.01)  # 3 std over seeds (above the floors)
@@ -25,14 +21,10 @@ def test_the_tolerance_comes_from_the_seed_spread(tmp_path):
 
 
 def test_a_moved_metric_fails_naming_method_and_metric(tmp_path):
-    write_reference([rec("vi", 0, 0.03, 1.0, 0.9), rec("vi", 1, 0.031, 1.0, 0.9)],
-                    tmp_path / "ref.csv")  # fmt: skip
-    check_against_reference([rec("vi", 0, 0.031, 1.02, 0.91)], tmp_path / "ref.csv",
-                            tmp_path / "ok.txt")  # fmt: skip
-    assert "vi" in (tmp_path / "ok.txt").read_text()
+    ref = reference_rows([rec("vi", 0, 0.03, 1.0, 0.9), rec("vi", 1, 0.031, 1.0, 0.9)])
+    lines = check_against_reference([rec("vi", 0, 0.031, 1.02, 0.91)], ref)
+    assert len(lines) == 3 and all(line.startswith("ok") and "vi" in line for line in lines)
     with pytest.raises(ValidationError, match=r"vi spread_ratio: 1\.5 outside"):
-        check_against_reference([rec("vi", 0, 0.031, 1.5, 0.91)], tmp_path / "ref.csv",
-                                tmp_path / "bad.txt")  # fmt: skip
-    assert not (tmp_path / "bad.txt").exists()
+        check_against_reference([rec("vi", 0, 0.031, 1.5, 0.91)], ref)
     with pytest.raises(ValidationError, match="vi energy_distance: missing"):
-        check_against_reference([], tmp_path / "ref.csv", tmp_path / "bad.txt")
+        check_against_reference([], ref)

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch.func import functional_call, vmap
 
-from uqbench.models import build_model, model_from_args
+from uqbench.problems import build_model, model_from_args
 
 CASES = {
     "elu": (torch.randn(6, 32), torch.randn(6, 32)),

@@ -84,6 +84,11 @@ def test_bad_config_is_rejected_naming_the_key(cfg, named):
         ("problemz: [elu]\n", "'problemz' was unexpected"),
         ("ratios: [0.1, 0.2]\nmain_ratio: 0.3\n", "main_ratio"),
         ("hyper: {vi: {epochz: 3}}\n", "'epochz' was unexpected"),
+        (
+            "methods: [oracle, regrad]\n",
+            "methods lists 'regrad', which works on the trained "
+            "'deterministic' model: add 'deterministic' to methods",
+        ),
     ],
 )
 def test_bad_config_fails_at_parse_time_before_any_job(yaml_text, named, tmp_path):

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from tests.workflow.conftest import REPO, SNAKEMAKE, TINY, run_snakemake
+from tests.workflow.conftest import REPO, SNAKEMAKE, run_snakemake, tiny_configs
 from uqbench import io
 from uqbench.metrics.evaluate import METRICS
 
@@ -102,7 +102,7 @@ def test_killed_study_resumes_to_the_same_numbers(reference, tmp_path):
     work = tmp_path / "killed"
     work.mkdir()
     cmd = [str(SNAKEMAKE), "--snakefile", str(REPO / "Snakefile"), "--directory", str(work),
-           "--cores", "2", "--configfile", str(TINY), str(RELIABILITY)]  # fmt: skip
+           "--cores", "2", "--configfile", *map(str, tiny_configs()), str(RELIABILITY)]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)  # fmt: skip
     log = work / "logs/train/elu/genuq/r0.05/s0.log"
@@ -123,8 +123,8 @@ def test_killed_study_resumes_to_the_same_numbers(reference, tmp_path):
         readable(path)  # whatever exists is complete
     assert not model.exists()
 
-    # the same command again, resuming as both profiles do (rerun-incomplete): a kill
-    # between a job's last atomic write and Snakemake's bookkeeping leaves complete files
-    # that Snakemake still marks incomplete, and then refuses to go on without the flag
-    run_snakemake(work, "--rerun-incomplete", configfiles=(RELIABILITY,))
+    # the same plain command again: the workflow's default profile (profiles/default) reruns
+    # incomplete jobs, since a kill between a job's last atomic write and Snakemake's
+    # bookkeeping leaves complete files that Snakemake still marks incomplete
+    run_snakemake(work, configfiles=(RELIABILITY,))
     assert_same_metrics(reference, work)

@@ -1,24 +1,27 @@
 """The whole tiny study through Snakemake: every target, finite metrics, the report."""
 
-import json
 import math
 
 import pytest
 import yaml
 
 from tests.workflow.conftest import TINY, run_snakemake
-from uqbench.methods import METHODS
+from uqbench import io
+from uqbench.catalogue import CATALOGUE, ratio_label, traits
 
 CONFIG = yaml.safe_load(TINY.read_text())
 PROBLEMS = tuple(CONFIG["problems"])
+# (method, ratio in paths, ratio in tables)
 METHOD_RUNS = tuple(
-    (m, str(CONFIG["main_ratio"]) if m in METHODS and METHODS[m].uses_ratio else "na")
-    for m in CONFIG["methods"]
+    (m, ratio_label(CONFIG["main_ratio"]), ratio_label(CONFIG["main_ratio"]))
+    if traits(m).sweeps_ratio
+    else (m, "na", "–")
+    for m in CATALOGUE
 )
 
 
-def test_the_tiny_study_runs_every_registered_method_and_the_oracle():
-    assert set(CONFIG["methods"]) == {*METHODS, "oracle"}
+def test_the_tiny_study_runs_every_catalogued_method():
+    assert "methods" not in CONFIG  # the schema's default: the whole catalogue
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +37,7 @@ def test_every_target_exists(study):
             assert (study / f"results/figures/{p}_{kind}.png").stat().st_size > 0
             assert (study / f"results/figures/{p}_{kind}.pdf").exists()
         assert (study / f"results/tables/{p}_metrics.md").exists()
-        for method, ratio in METHOD_RUNS:
+        for method, ratio, _ in METHOD_RUNS:
             run = study / f"results/models/{p}/{method}/r{ratio}/s0"
             trained = method != "oracle"  # the oracle has predictions but no training job
             assert (run / "model.pt").exists() == trained == (run / "train_log.csv").exists()
@@ -49,21 +52,24 @@ def test_every_target_exists(study):
         lines = table.splitlines()
         assert lines[0].startswith("| method | ratio | skill |")
         # the oracle and the references first; climatology's skill against itself is 0
-        assert lines[2].startswith("| oracle | na |")
-        assert lines[3].startswith("| climatology | na | 0 ") and lines[4].startswith("| ridge |")
-        for method, ratio in METHOD_RUNS:
+        assert lines[2].startswith("| oracle | – |")
+        assert lines[3].startswith("| climatology | – | 0 ") and lines[4].startswith("| ridge |")
+        for method, _, ratio in METHOD_RUNS:
             assert f"| {method} | {ratio} |" in table
-            if ratio != "na":
+            if ratio != "–":
                 assert f"| {p} | {method} | {ratio} |" in ratio_md
 
 
 def test_metrics_are_finite_with_status_ok(study):
     for p in PROBLEMS:
-        for method, ratio in METHOD_RUNS:
+        for method, ratio, _ in METHOD_RUNS:
             for split in ("test", "ood"):
                 path = study / f"results/metrics/{p}/{method}/r{ratio}/s0/{split}.json"
-                result = json.loads(path.read_text())
+                result = io.read_metrics(path)
                 assert result["status"] == "ok"
+                # the run's identity is in the record: tables never parse paths
+                assert (result["problem"], result["method"], result["split"]) == (p, method, split)
+                assert result["ratio"] == (None if ratio == "na" else float(ratio))
                 for name, value in result["metrics"].items():
                     if name == "variogram_score" and p == "porous":
                         continue  # finite too, but only one pair of components
@@ -73,12 +79,11 @@ def test_metrics_are_finite_with_status_ok(study):
 def test_training_log_records_progress(study):
     log = (study / "logs/train/elu/genuq/r0.05/s0.log").read_text()
     assert "samples/s" in log and "genuq epoch" in log and "on cpu" in log
-    rows = (study / "results/models/elu/genuq/r0.05/s0/train_log.csv").read_text().splitlines()
-    assert rows[0] == ("phase,epoch,loss,val_loss,val_rel_l2_mean,lr,seconds,samples_per_s,"
-                       "selected")  # fmt: skip
-    phases = [r.split(",")[0] for r in rows[1:]]
+    run, rows = io.read_training_log(study / "results/models/elu/genuq/r0.05/s0/train_log.csv")
+    assert run == {"problem": "elu", "method": "genuq", "ratio": 0.05, "seed": 0}
+    phases = [r["phase"] for r in rows]
     assert phases[0] == "genuq/pretrain" and phases[-1] == "genuq"
-    selected = [r.split(",")[0] for r in rows[1:] if float(r.split(",")[-1])]
+    selected = [r["phase"] for r in rows if r["selected"]]
     assert selected == ["genuq/pretrain", "genuq"]  # each phase keeps one epoch
 
 

@@ -1,22 +1,24 @@
-# Input functions, target lists and wildcard constraints shared by all rules, and the
-# recovery of the working-directory lock of a killed run.
-import os
-import socket
-from pathlib import Path
+# Input functions, target lists and wildcard constraints shared by all rules. What each
+# method is (ratio sweep, epistemic score, what it needs) comes from the torch-free catalogue
+# (src/uqbench/catalogue.py); no method names are written in the rules.
+from uqbench.catalogue import (
+    DIVERGENCE_REFERENCE,
+    NO_RATIO,
+    ORACLE,
+    check_study,
+    ratio_label,
+    select,
+    traits,
+)
 
 SPLITS = ["train", "val", "test", "ood"]
 EVAL_SPLITS = ["test", "ood"]
-# Methods that sweep the stochastic-parameter ratio (a test checks this against the registry).
-RATIO_METHODS = {"genuq", "vi", "flow"}
-# Methods with an epistemic score (OOD AUROC); checked against the registry by a test.
-SCORE_METHODS = {"ensemble", "regrad", "isograd", "decu"}
-# The reference forecasts (no divergence check: they are the yardsticks); checked likewise.
-REFERENCE_METHODS = {"climatology", "ridge"}
-# The oracle draws fresh realizations of the true operator: predicted, never trained.
-ORACLE = "oracle"
-TRAINED = "|".join(m for m in config["methods"] if m != ORACLE) or "(?!)"
-RATIOS = [str(r) for r in config["ratios"]]
-MAIN_RATIO = str(config["main_ratio"])
+check_study(config["methods"])  # a method without the methods it needs fails here
+RATIO_METHODS = select(config["methods"], sweeps_ratio=True)
+SCORE_METHODS = select(config["methods"], epistemic=True)
+TRAINED = "|".join(select(config["methods"], trained=True)) or "(?!)"
+RATIOS = [ratio_label(r) for r in config["ratios"]]
+MAIN_RATIO = ratio_label(config["main_ratio"])
 if MAIN_RATIO not in RATIOS:
     raise ValueError(f"config key main_ratio={MAIN_RATIO} must be one of ratios={RATIOS}")
 RUN = "{problem}/{method}/r{ratio}/s{seed}"
@@ -26,7 +28,7 @@ wildcard_constraints:
     problem="|".join(config["problems"]),
     method="|".join(config["methods"]),
     split="|".join(SPLITS),
-    ratio="na|" + "|".join(r.replace(".", r"\.") for r in RATIOS),
+    ratio="|".join([NO_RATIO, *(r.replace(".", r"\.") for r in RATIOS)]),
     seed=r"\d+",
 
 
@@ -35,22 +37,22 @@ def data_settings(wildcards):
     return config["data"][wildcards.problem]
 
 
+def checkpoint(problem, method, seed):
+    """The checkpoint of a method that does not sweep the ratio (same problem and seed)."""
+    return f"results/models/{problem}/{method}/r{NO_RATIO}/s{seed}/model.pt"
+
+
 def train_inputs(wildcards):
-    """Training data, plus the deterministic checkpoint (same problem and seed) that the
-    divergence check compares against, when the study runs the deterministic method."""
-    files = {
-        "train": f"results/data/{wildcards.problem}/train.nc",
-        "val": f"results/data/{wildcards.problem}/val.nc",
-    }
-    method = wildcards.method
-    if (
-        method != "deterministic"
-        and method not in REFERENCE_METHODS
-        and "deterministic" in config["methods"]
-    ):
-        files["reference"] = (
-            f"results/models/{wildcards.problem}/deterministic/rna/s{wildcards.seed}/model.pt"
-        )
+    """Training data; the trained model a method works on (catalogue ``needs``); and the
+    divergence reference's checkpoint (same problem and seed) that a learned method's
+    validation error is compared with, when the study runs it."""
+    p, s = wildcards.problem, wildcards.seed
+    files = {"train": f"results/data/{p}/train.nc", "val": f"results/data/{p}/val.nc"}
+    t = traits(wildcards.method)
+    if t.needs:
+        files["pretrained"] = checkpoint(p, t.needs[0], s)
+    if t.divergence_checked and DIVERGENCE_REFERENCE in config["methods"]:
+        files["reference"] = checkpoint(p, DIVERGENCE_REFERENCE, s)
     return files
 
 
@@ -64,12 +66,12 @@ def base_recipe(wildcards):
 
 
 def ratio_value(wildcards):
-    return None if wildcards.ratio == "na" else float(wildcards.ratio)
+    return None if wildcards.ratio == NO_RATIO else float(wildcards.ratio)
 
 
 def ratios_of(method, main_only=False):
-    if method not in RATIO_METHODS:
-        return ["na"]
+    if not traits(method).sweeps_ratio:
+        return [NO_RATIO]
     return [MAIN_RATIO] if main_only else RATIOS
 
 
@@ -79,7 +81,7 @@ def runs(problem, main_only=False, seeds=None, methods=None, trained=False):
     return [
         dict(problem=problem, method=m, ratio=r, seed=s)
         for m in config["methods"]
-        if (methods is None or m in methods) and not (trained and m == ORACLE)
+        if (methods is None or m in methods) and not (trained and not traits(m).trained)
         for r in ratios_of(m, main_only)
         for s in (seeds or config["seeds"])
     ]
@@ -138,7 +140,7 @@ def claims_metrics(wildcards=None):
 
 def ratio_study_targets():
     """The ratio-study table and figure, when the study runs any (r) method."""
-    if not RATIO_METHODS & set(config["methods"]):
+    if not RATIO_METHODS:
         return []
     return ["results/tables/ratio_study.csv", "results/figures/ratio_study.png"]
 
@@ -156,63 +158,18 @@ def ood_auroc_metrics(wildcards=None):
 
 def ood_auroc_targets():
     """The OOD AUROC figure, when the study runs any method with an epistemic score."""
-    if not SCORE_METHODS & set(config["methods"]):
+    if not SCORE_METHODS:
         return []
     return ["results/figures/ood_auroc.png"]
 
 
 def benchmark_files(wildcards=None):
-    """Benchmark files of every data, train, predict and evaluate job of the study."""
-    files = [f"benchmarks/data/{p}/{s}.tsv" for p in config["problems"] for s in SPLITS]
+    """Benchmark files of every data, train, predict and evaluate job, by rule."""
+    files = {"data": [f"benchmarks/data/{p}/{s}.tsv" for p in config["problems"] for s in SPLITS]}
     for step in ("train", "predict", "evaluate"):
-        files += [
+        files[step] = [
             f
             for p in config["problems"]
             for f in run_files(f"benchmarks/{step}/{RUN}.tsv", p, trained=step == "train")
         ]
     return files
-
-
-# -- locks of killed runs ------------------------------------------------------------------
-# Snakemake locks the working directory while it runs; a run killed with SIGKILL cannot
-# release the lock, and the next `snakemake` would stop with "Directory cannot be locked".
-# The main process records its host and PID when it starts and removes the record when it
-# ends; at parse time a record whose process is gone (same host) marks the lock as stale,
-# so the lock is released and the rerun resumes. A live owner, another host, or a lock with
-# no record are left alone (Snakemake then reports the lock as usual).
-LOCK_OWNER = Path(".snakemake/uqbench_lock_owner")
-
-
-def _running(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def release_stale_lock():
-    if not LOCK_OWNER.exists():
-        return
-    host, _, pid = LOCK_OWNER.read_text().partition(" ")
-    if host != socket.gethostname() or not pid.strip().isdigit() or _running(int(pid)):
-        return
-    for lock in Path(".snakemake/locks").glob("*.lock"):
-        lock.unlink()
-    LOCK_OWNER.unlink()
-    logger.warning(f"released the lock of a killed run (PID {pid.strip()} on {host})")
-
-
-def record_lock_owner():
-    LOCK_OWNER.parent.mkdir(parents=True, exist_ok=True)
-    LOCK_OWNER.write_text(f"{socket.gethostname()} {os.getpid()}")
-
-
-def clear_lock_owner():
-    LOCK_OWNER.unlink(missing_ok=True)
-
-
-if workflow.is_main_process:
-    release_stale_lock()

@@ -34,15 +34,15 @@ rule predict_oracle:
         test="results/data/{problem}/test.nc",
         ood="results/data/{problem}/ood.nc",
     output:
-        test=f"results/predictions/{{problem}}/{ORACLE}/rna/s{{seed}}/test.nc",
-        ood=f"results/predictions/{{problem}}/{ORACLE}/rna/s{{seed}}/ood.nc",
+        test=f"results/predictions/{{problem}}/{ORACLE}/r{NO_RATIO}/s{{seed}}/test.nc",
+        ood=f"results/predictions/{{problem}}/{ORACLE}/r{NO_RATIO}/s{{seed}}/ood.nc",
     params:
         settings=data_settings,
         n_samples=config["n_samples"],
     log:
-        f"logs/predict/{{problem}}/{ORACLE}/rna/s{{seed}}.log",
+        f"logs/predict/{{problem}}/{ORACLE}/r{NO_RATIO}/s{{seed}}.log",
     benchmark:
-        f"benchmarks/predict/{{problem}}/{ORACLE}/rna/s{{seed}}.tsv"
+        f"benchmarks/predict/{{problem}}/{ORACLE}/r{NO_RATIO}/s{{seed}}.tsv"
     conda:
         "../../envs/uqbench.yaml"
     script:

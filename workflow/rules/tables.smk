@@ -45,7 +45,7 @@ rule ratio_table:
 
 rule cost_table:
     input:
-        benchmark_files,
+        unpack(benchmark_files),
     output:
         report(
             "results/tables/cost.csv",
@@ -73,7 +73,7 @@ rule claims_table:
         ),
         md="results/tables/claims.md",
     params:
-        main_ratio=MAIN_RATIO,
+        main_ratio=float(MAIN_RATIO),
     log:
         "logs/tables/claims.log",
     benchmark:

@@ -1,42 +1,32 @@
-"""Method registry: one module per UQ method, all subclasses of ``base.Method``."""
+"""Method registry: one module per UQ method, all subclasses of ``base.Method``, found through
+the torch-free catalogue (``uqbench.catalogue``), where each method's traits are declared."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
 
 import torch
 
+from uqbench.catalogue import CATALOGUE, traits
 from uqbench.methods.base import Data, Method
-from uqbench.methods.climatology import Climatology
-from uqbench.methods.decu import Decu
-from uqbench.methods.deterministic import Deterministic
-from uqbench.methods.ecsg import Ecsg
-from uqbench.methods.ensemble import Ensemble
-from uqbench.methods.flow import Flow
-from uqbench.methods.genuq import GenUQ
-from uqbench.methods.isograd import Isograd
-from uqbench.methods.mc_dropout import MCDropout
-from uqbench.methods.regrad import Regrad
-from uqbench.methods.ridge import Ridge
-from uqbench.methods.vi import VI
+
+
+def _load(path: str) -> type[Method]:
+    module, _, name = path.partition(":")
+    cls = getattr(importlib.import_module(module), name)
+    if not (isinstance(cls, type) and issubclass(cls, Method)):
+        raise TypeError(f"catalogue entry {path} is not a Method subclass")
+    return cls
+
 
 METHODS: dict[str, type[Method]] = {
-    "climatology": Climatology,
-    "ridge": Ridge,
-    "deterministic": Deterministic,
-    "genuq": GenUQ,
-    "vi": VI,
-    "flow": Flow,
-    "mc_dropout": MCDropout,
-    "ensemble": Ensemble,
-    "regrad": Regrad,
-    "isograd": Isograd,
-    "ecsg": Ecsg,
-    "decu": Decu,
+    name: _load(t.cls) for name, t in CATALOGUE.items() if t.cls is not None
 }
 
-__all__ = ["METHODS", "Data", "Method", "make_method"]
+__all__ = ["METHODS", "Data", "Method", "make_method", "prepare", "tiny_hyper"]
 
 
 def make_method(
@@ -50,9 +40,34 @@ def make_method(
 ) -> Method:
     """Instantiate a registered method from its config slice (``hyper.<name>``) and the
     problem's base-model recipe (``base_model.<problem>``)."""
-    try:
-        cls = METHODS[name]
-    except KeyError:
-        raise ValueError(f"unknown method {name!r}; registered: {sorted(METHODS)}") from None
-    return cls(problem, hyper, ratio=ratio if cls.uses_ratio else None, seed=seed, device=device,
-               recipe=recipe)  # fmt: skip
+    if name not in METHODS:
+        traits(name)  # unknown names raise there, naming the catalogue
+        raise ValueError(f"method {name!r} has no class: it is predicted, never built")
+    cls = METHODS[name]
+    return cls(problem, hyper, ratio=ratio if cls.traits().sweeps_ratio else None, seed=seed,
+               device=device, recipe=recipe)  # fmt: skip
+
+
+def tiny_hyper() -> dict[str, dict[str, Any]]:
+    """Every method's tiny settings (``Hyper.tiny()``) as config slices: the contract test
+    and the tiny study run them."""
+    return {
+        name: {
+            k: list(v) if isinstance(v, tuple) else v for k, v in asdict(cls.Hyper.tiny()).items()
+        }
+        for name, cls in METHODS.items()
+    }
+
+
+def prepare(m: Method, train: Data, pretrained: Method | None = None) -> Method:
+    """Give ``m`` its base model before ``fit``: the trained model of ``pretrained`` for a
+    method that needs one (catalogue ``needs``), else a fresh one sized for ``train``."""
+    needs = m.traits().needs
+    if needs:
+        if pretrained is None or pretrained.name != needs[0]:
+            got = "nothing" if pretrained is None else repr(pretrained.name)
+            raise ValueError(f"method {m.name!r} works on a trained {needs[0]!r}, got {got}")
+        m.attach_pretrained(pretrained.model)
+    else:
+        m.build(train)
+    return m

@@ -19,8 +19,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from uqbench.catalogue import MethodTraits, traits
 from uqbench.methods.training import Data, Optim, Validation, point_validation, train_loop
-from uqbench.models import build_model, decayed, model_from_args
+from uqbench.models import decayed
+from uqbench.problems import build_model, model_from_args
+from uqbench.seeding import stream, torch_fork
 from uqbench.settings import from_mapping
 
 log = logging.getLogger(__name__)
@@ -36,9 +39,11 @@ def pick_device(device: str = "auto") -> torch.device:
 def stochastic_indices(n_params: int, ratio: float, seed: int) -> torch.Tensor:
     """The stochastic subset S: ⌈ratio·P⌉ distinct flat-parameter indices, fixed by the seed."""
     if not 0 < ratio <= 1:
-        raise ValueError(f"ratio must be in (0, 1], got {ratio}")
+        raise ValueError(
+            f"a stochastic-parameter ratio (config key ratios) must be in (0, 1], got {ratio}"
+        )
     k = math.ceil(ratio * n_params)
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5EED]))
+    rng = stream(seed, "stochastic subset")
     return torch.from_numpy(np.sort(rng.choice(n_params, size=k, replace=False)))
 
 
@@ -87,14 +92,6 @@ class Method(ABC):
 
     name: ClassVar[str]
     Hyper: ClassVar[type]
-    uses_ratio: ClassVar[bool] = False
-    # True: ``epistemic_score`` is implemented (predict writes it; evaluate scores it on OOD)
-    has_score: ClassVar[bool] = False
-    # True: post-hoc on the trained deterministic model, given by ``attach_pretrained``
-    needs_pretrained: ClassVar[bool] = False
-    # True: a reference forecast (climatology, ridge), the yardstick of the tables; it has no
-    # divergence check against the deterministic model
-    reference: ClassVar[bool] = False
     # Modules of fitted statistics (``Buffers``) by attribute name: rebuilt from the
     # checkpoint's tensors on load (their shapes come from the data, not the constructor).
     buffer_modules: ClassVar[tuple[str, ...]] = ()
@@ -112,20 +109,28 @@ class Method(ABC):
             hyper = from_mapping(self.Hyper, hyper, where=f"hyper.{self.name}")
         if not isinstance(recipe, Optim):
             recipe = from_mapping(Optim, recipe, where=f"base_model.{problem}")
-        if self.uses_ratio and ratio is None:
+        if self.traits().sweeps_ratio and ratio is None:
             raise ValueError(f"method {self.name!r} needs a stochastic-parameter ratio")
         self.problem, self.hyper, self.ratio, self.seed = problem, hyper, ratio, seed
         self.recipe = recipe
         self.device = device if isinstance(device, torch.device) else pick_device(device)
         self.model: nn.Module | None = None
 
+    @classmethod
+    def traits(cls) -> MethodTraits:
+        """What the method is (ratio sweep, epistemic score, what it needs): its catalogue
+        entry, declared once in ``uqbench.catalogue``."""
+        return traits(cls.name)
+
     # -- building ---------------------------------------------------------------------
     def build(self, train: Data) -> None:
         """Create the base model (and method parts) sized for the training data."""
-        torch.manual_seed(self.seed)
-        self.model = build_model(
-            self.problem, train.inputs.cpu(), train.outputs.cpu(), **self.model_options()
-        )
+        # one stream for every method: the same seed starts every method from the same base
+        # model (common random numbers across the methods compared)
+        with torch_fork(self.seed, "base model init"):
+            self.model = build_model(
+                self.problem, train.inputs.cpu(), train.outputs.cpu(), **self.model_options()
+            )
         self.model.to(self.device)
         self._build_extra()
 
@@ -197,6 +202,14 @@ class Method(ABC):
         raise NotImplementedError(f"method {self.name!r} has no epistemic score")
 
     # -- state ------------------------------------------------------------------------
+    def model_args(self) -> dict[str, Any] | None:
+        """Constructor arguments of the base model(s) (None for a method without one)."""
+        return None if self.model is None else self.model.init_args
+
+    def _rebuild(self, model_args: dict[str, Any]) -> None:
+        """Recreate the base model(s) from ``model_args`` before the weights are loaded."""
+        self.model = model_from_args(self.problem, model_args).to(self.device)
+
     @property
     def n_params(self) -> int:
         """Parameters the method uses to predict (fitted statistics not counted)."""
@@ -215,7 +228,7 @@ class Method(ABC):
             "recipe": asdict(self.recipe),
             "ratio": self.ratio,
             "seed": self.seed,
-            "model_args": None if self.model is None else self.model.init_args,
+            "model_args": self.model_args(),
             "weights": {k: m.state_dict() for k, m in self.modules().items()},
         }
 
@@ -231,7 +244,7 @@ class Method(ABC):
                 )
         weights = state["weights"]
         if state["model_args"] is not None:
-            self.model = model_from_args(self.problem, state["model_args"]).to(self.device)
+            self._rebuild(state["model_args"])
         for k in self.buffer_modules:
             setattr(self, k, Buffers(**weights[k]).to(self.device))
         self._build_extra()

@@ -8,6 +8,7 @@ the tables) has learned nothing about the input-to-output map. Nothing is traine
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Self
 
 import torch
 from torch import nn
@@ -19,13 +20,20 @@ from uqbench.methods.base import Buffers, Data, Method
 class ClimatologyHyper:
     """No settings: the reference is the training outputs themselves."""
 
+    @classmethod
+    def tiny(cls) -> Self:
+        """Settings for the contract test and the tiny study (seconds on a CPU)."""
+        return cls()
+
 
 class Climatology(Method):
     name = "climatology"
     Hyper = ClimatologyHyper
-    reference = True
     buffer_modules = ("bank",)
     bank: Buffers
+
+    def build(self, train: Data) -> None:
+        """No base model: ``fit`` keeps the training outputs."""
 
     def modules(self) -> dict[str, nn.Module]:
         return {"bank": self.bank}

@@ -19,6 +19,7 @@ heads (the pre-trained head is not used after the heads are trained).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Self
 
 import numpy as np
 import torch
@@ -30,12 +31,17 @@ from uqbench.methods.likelihood import gaussian_nll
 from uqbench.methods.mixture import LOG_VAR_MIN, MixtureMethod
 from uqbench.methods.training import rel_l2
 from uqbench.models import decayed
-from uqbench.seeding import stream
+from uqbench.seeding import stream, torch_fork
 
 
 @dataclass(frozen=True)
 class DecuHyper:
     members: int = 5
+
+    @classmethod
+    def tiny(cls) -> Self:
+        """Settings for the contract test and the tiny study (seconds on a CPU)."""
+        return cls(members=3)
 
     def __post_init__(self) -> None:
         if self.members < 2:
@@ -68,10 +74,10 @@ class Decu(MixtureMethod):
         """Member m's heads: fresh default nn.Linear initialisations under seed (seed, m)."""
         with torch.no_grad():
             for m in range(self.hyper.members):
-                torch.manual_seed(self.seed * 1000 + m + 1)
                 for head in type(self.model).HEAD:
                     layer = self.model.get_submodule(head)
-                    fresh = nn.Linear(layer.in_features, layer.out_features)
+                    with torch_fork(self.seed, self.name, "head", str(m)):
+                        fresh = nn.Linear(layer.in_features, layer.out_features)
                     self.heads[_key(f"{head}.weight")][m].copy_(fresh.weight)
                     self.heads[_key(f"{head}.bias")][m].copy_(fresh.bias)
 
@@ -107,8 +113,6 @@ class Decu(MixtureMethod):
         return out[:, :, 0], out[:, :, 1].clamp_min(LOG_VAR_MIN)
 
     def fit(self, train: Data, val: Data) -> list[dict[str, float]]:
-        if self.model is None:
-            self.build(train)
         history = self.pretrain(train, val)
         return self.fit_heads(train, val, history)
 

@@ -7,6 +7,7 @@ MSE: the kept weights are those of the best validation epoch.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Self
 
 import torch
 
@@ -17,14 +18,17 @@ from uqbench.methods.base import Data, Method, point_samples
 class DeterministicHyper:
     """No settings of its own: the base model's recipe is the problem's (``base_model``)."""
 
+    @classmethod
+    def tiny(cls) -> Self:
+        """Settings for the contract test and the tiny study (seconds on a CPU)."""
+        return cls()
+
 
 class Deterministic(Method):
     name = "deterministic"
     Hyper = DeterministicHyper
 
     def fit(self, train: Data, val: Data) -> list[dict[str, float]]:
-        if self.model is None:
-            self.build(train)
         return self.fit_mse(train, val, self.name)
 
     def sample(

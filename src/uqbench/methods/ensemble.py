@@ -15,6 +15,7 @@ same estimator as decu).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Self
 
 import torch
 from torch import nn
@@ -23,12 +24,19 @@ from torch.func import functional_call, vmap
 from uqbench.methods.base import Data
 from uqbench.methods.likelihood import gaussian_nll
 from uqbench.methods.mixture import LOG_VAR_MIN, MixtureMethod
-from uqbench.models import build_model, decayed, model_from_args
+from uqbench.models import decayed
+from uqbench.problems import build_model, model_from_args
+from uqbench.seeding import torch_fork
 
 
 @dataclass(frozen=True)
 class EnsembleHyper:
     members: int = 5
+
+    @classmethod
+    def tiny(cls) -> Self:
+        """Settings for the contract test and the tiny study (seconds on a CPU)."""
+        return cls(members=3)
 
     def __post_init__(self) -> None:
         if self.members < 2:
@@ -43,10 +51,9 @@ class Ensemble(MixtureMethod):
         inputs, outputs = train.inputs.cpu(), train.outputs.cpu()
         members = []
         for i in range(self.hyper.members):
-            torch.manual_seed(self.seed * 1000 + i)
-            members.append(build_model(self.problem, inputs, outputs, channels=2))
+            with torch_fork(self.seed, self.name, "member", str(i)):
+                members.append(build_model(self.problem, inputs, outputs, channels=2))
         self.members = nn.ModuleList(members).to(self.device)
-        self.model = self.members[0]
 
     def modules(self) -> dict[str, nn.Module]:
         return {"members": self.members}
@@ -54,25 +61,25 @@ class Ensemble(MixtureMethod):
     def decayed(self) -> list[nn.Parameter]:
         return [p for m in self.members for p in decayed(m)]
 
-    def load_state_dict(self, state: dict) -> None:
+    def model_args(self) -> dict | None:
+        return self.members[0].init_args  # every member has the same architecture
+
+    def _rebuild(self, model_args: dict) -> None:
         self.members = nn.ModuleList(
-            model_from_args(self.problem, state["model_args"]) for _ in range(self.hyper.members)
+            model_from_args(self.problem, model_args) for _ in range(self.hyper.members)
         ).to(self.device)
-        self.model = self.members[0]
-        self.members.load_state_dict(state["weights"]["members"])
 
     def forward_all(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and log-variance of every member: each (member, case, *output dims)."""
+        template = self.members[0]  # the architecture; the parameters come from ``stacked``
         stacked = {
             name: torch.stack([dict(m.named_parameters())[name] for m in self.members])
-            for name, _ in self.model.named_parameters()
+            for name, _ in template.named_parameters()
         }
-        out = vmap(lambda p: functional_call(self.model, p, (inputs,)))(stacked)
+        out = vmap(lambda p: functional_call(template, p, (inputs,)))(stacked)
         return out[:, :, 0], out[:, :, 1].clamp_min(LOG_VAR_MIN)
 
     def fit(self, train: Data, val: Data) -> list[dict[str, float]]:
-        if self.model is None:
-            self.build(train)
 
         def nll(a: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
             mean, log_var = self.forward_all(a)

@@ -16,6 +16,7 @@ corrections, or one ``vmap(functional_call)``), never a Python loop over draws.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Self
 
 import torch
 from torch import nn
@@ -25,7 +26,7 @@ from uqbench.methods.subset import SubsetMethod
 from uqbench.methods.training import PhaseHyper, rel_l2
 from uqbench.metrics.scores import energy_score
 from uqbench.models.layers import MLP
-from uqbench.seeding import torch_generator
+from uqbench.seeding import torch_fork, torch_generator
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,11 @@ class GenUQHyper(PhaseHyper):
     hidden: tuple[int, ...] = (128, 128, 128)
     init_scale: float = 1e-2
     sample_chunk: int = 64
+
+    @classmethod
+    def tiny(cls) -> Self:
+        """Settings for the contract test and the tiny study (seconds on a CPU)."""
+        return cls(epochs=3, batch_size=32, n_z=4, hidden=(16, 16))
 
     def __post_init__(self) -> None:
         if self.n_z < 2:
@@ -47,8 +53,8 @@ class GenUQ(SubsetMethod):
 
     def _build_posterior(self) -> None:
         h = self.hyper
-        torch.manual_seed(self.seed + 1)
-        self.hypernet = MLP([h.latent_dim, *h.hidden, self.S.numel()]).to(self.device)
+        with torch_fork(self.seed, self.name, "hyper-network"):
+            self.hypernet = MLP([h.latent_dim, *h.hidden, self.S.numel()]).to(self.device)
         last = self.hypernet.layers[-1]
         with torch.no_grad():
             last.weight.mul_(h.init_scale)
@@ -70,8 +76,6 @@ class GenUQ(SubsetMethod):
 
     def fit(self, train: Data, val: Data) -> list[dict[str, float]]:
         h = self.hyper
-        if self.model is None:
-            self.build(train)
         gen = torch_generator(self.seed, self.name, "latent", device=str(self.device))
 
         def es(a: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

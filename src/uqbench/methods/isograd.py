@@ -15,12 +15,14 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
+from typing import Self
 
 import torch
 
 from uqbench.methods.base import Buffers, Data
 from uqbench.methods.gradients import hutchinson_layer_norms, jvp_outputs, point_grad_norms
 from uqbench.methods.posthoc import PostHocMethod
+from uqbench.seeding import torch_generator
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,11 @@ class IsogradHyper:
     n_probes: int = 32
     score_probes: int = 16
     sample_chunk: int = 32
+
+    @classmethod
+    def tiny(cls) -> Self:
+        """Settings for the contract test and the tiny study (seconds on a CPU)."""
+        return cls(n_probes=4, score_probes=2)
 
 
 def gaussian_nll(r2: torch.Tensor, g: torch.Tensor, sigma2: torch.Tensor, s2: torch.Tensor):
@@ -99,7 +106,7 @@ class Isograd(PostHocMethod):
     def fit(self, train: Data, val: Data) -> list[dict[str, float]]:
         if self.model is None:
             raise RuntimeError("isograd linearises a trained model: call attach_pretrained first")
-        gen = torch.Generator().manual_seed(self.seed)
+        gen = torch_generator(self.seed, self.name, "gradient probes")
         with torch.no_grad():
             residual2 = (self.model(val.inputs) - val.outputs).pow(2)
         grad2 = point_grad_norms(self.model, val.inputs, self.hyper.n_probes, gen).detach()
@@ -127,7 +134,7 @@ class Isograd(PostHocMethod):
         return pred + sigma * torch.randn(pred.shape, generator=generator).to(pred)
 
     def epistemic_score(self, inputs: torch.Tensor) -> torch.Tensor:
-        gen = torch.Generator().manual_seed(self.seed)
+        gen = torch_generator(self.seed, self.name, "score probes")
         return hutchinson_layer_norms(
             self.model, inputs.to(self.device), self.hyper.score_probes, gen
         ).sum(-1)

@@ -11,6 +11,7 @@ not a loop over draws.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Self
 
 import torch
 from torch import nn
@@ -18,6 +19,7 @@ from torch import nn
 from uqbench.methods.base import Data, Method
 from uqbench.methods.likelihood import NoiseScale, gaussian_nll
 from uqbench.methods.training import rel_l2
+from uqbench.seeding import stream, torch_fork
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,11 @@ class MCDropoutHyper:
     p: float = 0.1
     val_masks: int = 4
     sample_chunk: int = 16
+
+    @classmethod
+    def tiny(cls) -> Self:
+        """Settings for the contract test and the tiny study (seconds on a CPU)."""
+        return cls(val_masks=2)
 
     def __post_init__(self) -> None:
         if not 0 < self.p < 1:
@@ -45,8 +52,6 @@ class MCDropout(Method):
         return {"model": self.model, "noise": self.noise}
 
     def fit(self, train: Data, val: Data) -> list[dict[str, float]]:
-        if self.model is None:
-            self.build(train)
         self.noise.set_std(float(train.outputs.std()))
         self.model.train()
 
@@ -69,8 +74,10 @@ class MCDropout(Method):
         torch's dropout draws from it)."""
         self.model.train()  # dropout on at test time
         out = []
-        with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
-            torch.manual_seed(seed)
+        cuda = [self.device] if self.device.type == "cuda" else []
+        with torch_fork(seed, self.name, "dropout"), torch.random.fork_rng(devices=cuda):
+            if cuda:  # masks drawn on the GPU come from its own generator
+                torch.cuda.manual_seed(int(stream(seed, self.name, "dropout").integers(2**62)))
             for k in range(0, n, self.hyper.sample_chunk):
                 m = min(self.hyper.sample_chunk, n - k)
                 rep = inputs.expand(m, *inputs.shape).reshape(-1, *inputs.shape[1:])

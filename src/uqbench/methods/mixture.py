@@ -38,8 +38,6 @@ def mixture_sample(
 
 
 class MixtureMethod(Method):
-    has_score = True
-
     @abstractmethod
     def forward_all(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and log-variance of every member: each (member, case, *output dims)."""

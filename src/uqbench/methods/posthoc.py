@@ -10,8 +10,6 @@ from uqbench.methods.base import Buffers, Method
 
 
 class PostHocMethod(Method):
-    has_score = True
-    needs_pretrained = True
     buffer_modules = ("stats",)
     stats: Buffers
 

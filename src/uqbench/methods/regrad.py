@@ -15,12 +15,14 @@ predictive "samples" are that model's point prediction; only the score is its ow
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Self
 
 import torch
 
 from uqbench.methods.base import Buffers, Data, point_samples
 from uqbench.methods.gradients import hutchinson_layer_norms, layer_depths
 from uqbench.methods.posthoc import PostHocMethod
+from uqbench.seeding import torch_generator
 
 
 @dataclass(frozen=True)
@@ -32,12 +34,18 @@ class RegradHyper:
     smooth_cutoff: float = 0.25
     chunk: int = 16
 
+    @classmethod
+    def tiny(cls) -> Self:
+        """Settings for the contract test and the tiny study (seconds on a CPU)."""
+        return cls(n_probes=2, n_perturbations=2)
 
-def smooth_noise(shape: tuple[int, ...], n: int, cutoff: float, seed: int) -> torch.Tensor:
+
+def smooth_noise(
+    shape: tuple[int, ...], n: int, cutoff: float, generator: torch.Generator
+) -> torch.Tensor:
     """n unit-std random fields on a grid of ``shape``, low-pass filtered (Gaussian in the
     normalised wavenumber |k|/k_max with width ``cutoff``): (n, *shape)."""
-    gen = torch.Generator().manual_seed(seed)
-    white = torch.randn(n, *shape, generator=gen)
+    white = torch.randn(n, *shape, generator=generator)
     dims = tuple(range(1, len(shape) + 1))
     spec = torch.fft.fftn(white, dim=dims)
     k2 = sum(
@@ -57,7 +65,7 @@ class Regrad(PostHocMethod):
             raise RuntimeError("regrad scores a trained model: call attach_pretrained first")
         h = self.hyper
         eps = smooth_noise(tuple(train.inputs.shape[1:]), h.n_perturbations, h.smooth_cutoff,
-                           self.seed)  # fmt: skip
+                           torch_generator(self.seed, self.name, "perturbations"))  # fmt: skip
         depth = torch.tensor(layer_depths(self.model), dtype=torch.float32)
         w = h.depth_base**depth
         self.stats = Buffers(
@@ -71,7 +79,7 @@ class Regrad(PostHocMethod):
         return point_samples(self.model, inputs.to(self.device), n_samples)
 
     def epistemic_score(self, inputs: torch.Tensor) -> torch.Tensor:
-        gen = torch.Generator().manual_seed(self.seed)
+        gen = torch_generator(self.seed, self.name, "score probes")
         norms = hutchinson_layer_norms(
             self.model, inputs.to(self.device), self.hyper.n_probes, gen,
             perturbations=self.stats.perturbations, chunk=self.hyper.chunk,

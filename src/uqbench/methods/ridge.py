@@ -17,6 +17,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
+from typing import Self
 
 import torch
 from torch import nn
@@ -33,6 +34,11 @@ class RidgeHyper:
     log10_alpha_max: float = 3.0
     n_alphas: int = 37
 
+    @classmethod
+    def tiny(cls) -> Self:
+        """Settings for the contract test and the tiny study (seconds on a CPU)."""
+        return cls(n_alphas=7)
+
     def __post_init__(self) -> None:
         if self.n_alphas < 1 or self.log10_alpha_min > self.log10_alpha_max:
             raise ValueError(f"hyper.ridge: empty alpha grid {self}")
@@ -41,9 +47,11 @@ class RidgeHyper:
 class Ridge(Method):
     name = "ridge"
     Hyper = RidgeHyper
-    reference = True
     buffer_modules = ("linear",)
     linear: Buffers
+
+    def build(self, train: Data) -> None:
+        """No base model: the map is fitted in closed form by ``fit``."""
 
     def modules(self) -> dict[str, nn.Module]:
         return {"linear": self.linear}

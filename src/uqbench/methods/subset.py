@@ -15,12 +15,10 @@ import torch
 from torch.func import functional_call, vmap
 
 from uqbench.methods.base import FlatParams, Method, stochastic_indices
-from uqbench.models.layers import SparseIndex
+from uqbench.models.layers import SparseDraws, SparseIndex
 
 
 class SubsetMethod(Method):
-    uses_ratio = True
-
     def _build_extra(self) -> None:
         self.flat = FlatParams(self.model)
         self.S = stochastic_indices(self.flat.total, self.ratio, self.seed).to(self.device)
@@ -45,9 +43,9 @@ class SubsetMethod(Method):
             offset += size
         # the sparse path needs a model that implements it and a dense-only-free subset
         self.sparse_path = (
-            hasattr(self.model, "forward_draws")
+            isinstance(self.model, SparseDraws)
+            and self.model.channels == 1
             and all(n.rpartition(".")[2] in ("weight", "bias") for n in self.sparse_slices)
-            and getattr(self.model, "channels", 1) == 1
         )
 
     def _build_posterior(self) -> None:

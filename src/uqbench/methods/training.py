@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import torch
 
-from uqbench.seeding import torch_generator
+from uqbench.seeding import torch_fork, torch_generator
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,9 @@ def train_loop(
         validate: returns (validation objective, validation rel. L2 of the predictive mean);
             called before the first epoch and after every epoch, in this order.
         optim: epochs, batch size, learning rate, weight decay, patience, schedule.
-        seed: the run's seed; shuffling and augmentation draw from the stream (seed, tag).
+        seed: the run's seed; shuffling and augmentation draw from the stream (seed, tag),
+            every other draw (z, dropout masks, posterior noise) from torch's global
+            generator forked and seeded from (seed, "global", tag) for the phase.
         tag: phase name in the history and the log lines (e.g. ``genuq/pretrain``).
         decay: the parameters (a subset of ``params``) that get weight decay.
         history: list to append to (phases share one history).
@@ -159,83 +161,85 @@ def train_loop(
     Raises:
         DivergedError: when an epoch's training loss or validation objective is NaN or inf.
     """
-    history = [] if history is None else history
-    params = [p for p in params if p.requires_grad]
-    decayed = {id(p) for p in decay}
-    groups = [
-        {"params": [p for p in params if id(p) in decayed], "weight_decay": optim.weight_decay},
-        {"params": [p for p in params if id(p) not in decayed], "weight_decay": 0.0},
-    ]
-    opt = torch.optim.AdamW([g for g in groups if g["params"]], lr=optim.lr)
-    sched = (
-        torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(optim.epochs, 1))
-        if optim.schedule == "cosine"
-        else None
-    )
-    n = train.inputs.shape[0]
-    gen = torch_generator(seed, "train", tag)
-    offset = history[-1]["seconds"] if history else 0.0
-    start = time.perf_counter()
-    first = len(history)
+    with torch_fork(seed, "global", tag):
+        history = [] if history is None else history
+        params = [p for p in params if p.requires_grad]
+        decayed = {id(p) for p in decay}
+        groups = [
+            {"params": [p for p in params if id(p) in decayed], "weight_decay": optim.weight_decay},
+            {"params": [p for p in params if id(p) not in decayed], "weight_decay": 0.0},
+        ]
+        opt = torch.optim.AdamW([g for g in groups if g["params"]], lr=optim.lr)
+        sched = (
+            torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(optim.epochs, 1))
+            if optim.schedule == "cosine"
+            else None
+        )
+        n = train.inputs.shape[0]
+        gen = torch_generator(seed, "train", tag)
+        offset = history[-1]["seconds"] if history else 0.0
+        start = time.perf_counter()
+        first = len(history)
 
-    def record(epoch: int, loss: float, rate: float) -> dict[str, float]:
-        val_loss, val_err = validate()
-        row = {
-            "phase": tag, "epoch": float(epoch), "loss": loss, "val_loss": val_loss,
-            "val_rel_l2_mean": val_err, "lr": opt.param_groups[0]["lr"],
-            "seconds": offset + time.perf_counter() - start, "samples_per_s": rate,
-            "selected": 0.0,
-        }  # fmt: skip
-        history.append(row)
-        return row
+        def record(epoch: int, loss: float, rate: float) -> dict[str, float]:
+            val_loss, val_err = validate()
+            row = {
+                "phase": tag, "epoch": float(epoch), "loss": loss, "val_loss": val_loss,
+                "val_rel_l2_mean": val_err, "lr": opt.param_groups[0]["lr"],
+                "seconds": offset + time.perf_counter() - start, "samples_per_s": rate,
+                "selected": 0.0,
+            }  # fmt: skip
+            history.append(row)
+            return row
 
-    best = record(0, math.nan, math.nan)
-    best_state = [p.detach().clone() for p in params]
-    for epoch in range(1, optim.epochs + 1):
-        t0 = time.perf_counter()
-        perm = torch.randperm(n, generator=gen).to(train.inputs.device)
-        total = torch.zeros((), device=train.inputs.device)
-        for i in range(0, n, optim.batch_size):
-            idx = perm[i : i + optim.batch_size]
-            a, y = train.inputs[idx], train.outputs[idx]
-            if train.augment is not None:
-                a, y = train.augment(a, y, gen)
-            loss = loss_fn(a, y, idx) if with_index else loss_fn(a, y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            total += loss.detach() * idx.numel()
-        mean = total.item() / n  # one sync per epoch
-        row = record(epoch, mean, n / (time.perf_counter() - t0))
-        if sched is not None:
-            sched.step()
-        improved = row["val_loss"] < best["val_loss"]
-        if improved:
-            best = row
+        best = record(0, math.nan, math.nan)
+        best_state = [p.detach().clone() for p in params]
+        for epoch in range(1, optim.epochs + 1):
+            t0 = time.perf_counter()
+            perm = torch.randperm(n, generator=gen).to(train.inputs.device)
+            total = torch.zeros((), device=train.inputs.device)
+            for i in range(0, n, optim.batch_size):
+                idx = perm[i : i + optim.batch_size]
+                a, y = train.inputs[idx], train.outputs[idx]
+                if train.augment is not None:
+                    a, y = train.augment(a, y, gen)
+                loss = loss_fn(a, y, idx) if with_index else loss_fn(a, y)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                total += loss.detach() * idx.numel()
+            mean = total.item() / n  # one sync per epoch
+            row = record(epoch, mean, n / (time.perf_counter() - t0))
+            if sched is not None:
+                sched.step()
+            improved = row["val_loss"] < best["val_loss"]
+            if improved:
+                best = row
+                for keep, p in zip(best_state, params, strict=True):
+                    keep.copy_(p.detach())
+            if epoch % log_every == 0 or epoch in (1, optim.epochs) or not math.isfinite(mean):
+                log.info(
+                    "%s epoch %d/%d loss %.5g  val %.5g  val rel. L2 %.4g%s  %.0f samples/s  "
+                    "%.1f s",
+                    tag, epoch, optim.epochs, mean, row["val_loss"], row["val_rel_l2_mean"],
+                    " *" if improved else "", row["samples_per_s"], row["seconds"],
+                )  # fmt: skip
+            if not (math.isfinite(mean) and math.isfinite(row["val_loss"])):
+                raise DivergedError(
+                    f"{tag}: loss became {mean} (validation {row['val_loss']}) at epoch {epoch}",
+                    history,
+                )
+            if epoch - int(best["epoch"]) >= optim.patience:
+                log.info("%s: no better validation objective for %d epochs: stopping at epoch %d",
+                         tag, optim.patience, epoch)  # fmt: skip
+                break
+        with torch.no_grad():
             for keep, p in zip(best_state, params, strict=True):
-                keep.copy_(p.detach())
-        if epoch % log_every == 0 or epoch in (1, optim.epochs) or not math.isfinite(mean):
-            log.info(
-                "%s epoch %d/%d loss %.5g  val %.5g  val rel. L2 %.4g%s  %.0f samples/s  %.1f s",
-                tag, epoch, optim.epochs, mean, row["val_loss"], row["val_rel_l2_mean"],
-                " *" if improved else "", row["samples_per_s"], row["seconds"],
-            )  # fmt: skip
-        if not (math.isfinite(mean) and math.isfinite(row["val_loss"])):
-            raise DivergedError(
-                f"{tag}: loss became {mean} (validation {row['val_loss']}) at epoch {epoch}",
-                history,
-            )
-        if epoch - int(best["epoch"]) >= optim.patience:
-            log.info("%s: no better validation objective for %d epochs: stopping at epoch %d",
-                     tag, optim.patience, epoch)  # fmt: skip
-            break
-    with torch.no_grad():
-        for keep, p in zip(best_state, params, strict=True):
-            p.copy_(keep)
-    best["selected"] = 1.0
-    log.info(
-        "%s: kept epoch %d of %d (val %.5g, val rel. L2 %.4g)",
-        tag, int(best["epoch"]), len(history) - first - 1, best["val_loss"],
-        best["val_rel_l2_mean"],
-    )  # fmt: skip
-    return history
+                p.copy_(keep)
+        best["selected"] = 1.0
+        log.info(
+            "%s: kept epoch %d of %d (val %.5g, val rel. L2 %.4g)",
+            tag, int(best["epoch"]), len(history) - first - 1, best["val_loss"],
+            best["val_rel_l2_mean"],
+        )  # fmt: skip
+        return history

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from abc import abstractmethod
 from dataclasses import dataclass
+from typing import Self
 
 import torch
 from torch import nn
@@ -24,7 +25,7 @@ from uqbench.methods.base import Data
 from uqbench.methods.likelihood import NoiseScale, gaussian_nll
 from uqbench.methods.subset import SubsetMethod
 from uqbench.methods.training import PhaseHyper, rel_l2
-from uqbench.seeding import torch_generator
+from uqbench.seeding import torch_fork, torch_generator
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,11 @@ class VariationalHyper(PhaseHyper):
     n_mc: int = 4
     init_std: float = 1e-3
     sample_chunk: int = 64
+
+    @classmethod
+    def tiny(cls) -> Self:
+        """Settings for the contract test and the tiny study (seconds on a CPU)."""
+        return cls(epochs=3, batch_size=32, n_mc=2)
 
 
 def standard_normal_log_prob(x: torch.Tensor) -> torch.Tensor:
@@ -45,8 +51,8 @@ class VariationalMethod(SubsetMethod):
     posterior: nn.Module
 
     def _build_posterior(self) -> None:
-        torch.manual_seed(self.seed + 1)
-        self.posterior = self._make_posterior(int(self.S.numel())).to(self.device)
+        with torch_fork(self.seed, self.name, "posterior"):
+            self.posterior = self._make_posterior(int(self.S.numel())).to(self.device)
         self.noise = NoiseScale().to(self.device)
 
     @abstractmethod
@@ -77,8 +83,6 @@ class VariationalMethod(SubsetMethod):
 
     def fit(self, train: Data, val: Data) -> list[dict[str, float]]:
         h = self.hyper
-        if self.model is None:
-            self.build(train)
         history = self.fit_mse(train, val, f"{self.name}/pretrain")
         with torch.no_grad():
             self.noise.set_std(float((self.model(val.inputs) - val.outputs).pow(2).mean()) ** 0.5)

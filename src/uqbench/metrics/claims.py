@@ -15,8 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from uqbench import io
-
 log = logging.getLogger(__name__)
 FIELDS = ("paper", "claim", "threshold", "ours", "paper_value", "verdict", "reason")
 EPISTEMIC_METHODS = ("regrad", "isograd", "decu", "ensemble")
@@ -32,16 +30,16 @@ class Verdict:
 class Records:
     """Test-split metrics records, looked up by (problem, method[, ratio]) over seeds."""
 
-    def __init__(self, records: Sequence[dict], main_ratio: str) -> None:
+    def __init__(self, records: Sequence[dict], main_ratio: float) -> None:
         self.records = [r for r in records if r.get("split", "test") == "test"]
-        self.main_ratio = main_ratio
+        self.main_ratio = float(main_ratio)
 
-    def runs(self, problem: str, method: str, ratio: str | None = None) -> list[dict]:
-        want = ratio if ratio is not None else None
+    def runs(self, problem: str, method: str, ratio: float | None = None) -> list[dict]:
+        """Runs of (problem, method); with ``ratio``, those at that ratio or without one."""
         return [
             r for r in self.records
             if r["problem"] == problem and r["method"] == method
-            and (want is None or str(r["ratio"]) in (want, "na"))
+            and (ratio is None or r["ratio"] is None or math.isclose(r["ratio"], ratio))
         ]  # fmt: skip
 
     def values(self, problem: str, method: str, metric: str) -> np.ndarray:
@@ -115,7 +113,7 @@ def porous_mean(recs: Records) -> Verdict:
 
 
 def ratio_convergence(recs: Records) -> Verdict:
-    runs = [r for r in recs.records if r["method"] == "genuq" and str(r["ratio"]) != "na"]
+    runs = [r for r in recs.records if r["method"] == "genuq" and r["ratio"] is not None]
     ratios = sorted({float(r["ratio"]) for r in runs})
     if not any(x <= 0.016 for x in ratios) or not any(x >= 0.064 for x in ratios):
         return Verdict("–", "not run", f"needs genuq at ratios ≤ 0.016 and ≥ 0.064 (has {ratios})")
@@ -201,8 +199,8 @@ CLAIMS: tuple[tuple[str, str, str, str, Callable[[Records], Verdict]], ...] = (
 )  # fmt: skip
 
 
-def claims_table(records: Sequence[dict], main_ratio: str, csv_path: str, md_path: str) -> list:
-    """Check every claim of ``CLAIMS`` on the records; write CSV and Markdown atomically."""
+def claims_table(records: Sequence[dict], main_ratio: float) -> tuple[list[dict], str]:
+    """Check every claim of ``CLAIMS`` on the test records: (rows, Markdown text)."""
     recs = Records(records, main_ratio)
     rows = []
     for paper, claim, threshold, paper_value, check in CLAIMS:
@@ -211,9 +209,7 @@ def claims_table(records: Sequence[dict], main_ratio: str, csv_path: str, md_pat
             "paper": paper, "claim": claim, "threshold": threshold, "ours": v.ours,
             "paper_value": paper_value, "verdict": v.verdict, "reason": v.reason,
         })  # fmt: skip
-    io.write_csv(csv_path, rows, FIELDS)
     md = ["| " + " | ".join(FIELDS) + " |", "|" + "---|" * len(FIELDS)]
     md += ["| " + " | ".join(str(r[f]).replace("|", "/") for f in FIELDS) + " |" for r in rows]
-    io.atomic_write_text(md_path, "\n".join(md) + "\n")
     log.info("claims: %s", {r["claim"][:40]: r["verdict"] for r in rows})
-    return rows
+    return rows, "\n".join(md) + "\n"

@@ -6,17 +6,12 @@ then summarised by the mean and a 95 % normal confidence interval over cases.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-import os
-from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 import torch
 
-from uqbench import io
 from uqbench.metrics import epistemic, scores
 
 log = logging.getLogger(__name__)
@@ -137,68 +132,3 @@ def epistemic_metrics(
         "score_error_spearman_pooled": pooled,
     }
     return {k: {"mean": v, "ci95": math.nan} for k, v in values.items()}
-
-
-def _score(
-    predictions: str | os.PathLike[str],
-    data: str | os.PathLike[str],
-    cost: Mapping[str, Any] | None = None,
-) -> tuple[dict[str, Any], np.ndarray | None, np.ndarray | None]:
-    """Read one split's predictions and data once: the metrics result, the per-case
-    epistemic scores (None when the method has none) and the per-case rel. L2 errors of the
-    predictive mean (None when the run diverged)."""
-    pred = io.read_predictions(predictions)
-    ds = io.read_data(data, problem=pred.attrs["problem"])
-    status = str(pred.attrs["status"])
-    result: dict[str, Any] = {
-        k: (v.item() if hasattr(v, "item") else v) for k, v in pred.attrs.items()
-    }
-    result.update(status=status, split=ds.attrs["split"], n_cases=int(ds.sizes["case"]))
-    result.update(dict(cost or {}))
-    score = pred["epistemic_score"].values if "epistemic_score" in pred else None
-    if status != "ok":
-        result["metrics"] = {k: {"mean": math.nan, "ci95": math.nan} for k in METRICS}
-        return result, score, None
-    x = torch.from_numpy(pred["prediction"].values).double().flatten(2)
-    y = torch.from_numpy(ds["output"].values).double().flatten(2).transpose(0, 1)
-    per_case = per_case_metrics(x, y)
-    result["metrics"] = summarise_cases(per_case)
-    return result, score, per_case["rel_l2_mean"].numpy()
-
-
-def _write(result: dict[str, Any], output: str | os.PathLike[str]) -> None:
-    io.atomic_write_text(output, json.dumps(result, indent=2, default=str))
-    log.info("%s: %s", output, {k: round(v["mean"], 5) for k, v in result["metrics"].items()})
-
-
-def evaluate(
-    predictions: str | os.PathLike[str],
-    data: str | os.PathLike[str],
-    output: str | os.PathLike[str],
-    cost: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Score one prediction file against one data split and write the metrics JSON atomically."""
-    result, _, _ = _score(predictions, data, cost)
-    _write(result, output)
-    return result
-
-
-def evaluate_splits(
-    predictions: Mapping[str, str | os.PathLike[str]],
-    data: Mapping[str, str | os.PathLike[str]],
-    outputs: Mapping[str, str | os.PathLike[str]],
-) -> dict[str, dict[str, Any]]:
-    """``evaluate`` each split ({split: path} mappings, e.g. test and ood), reading each file
-    once. When both test and ood predictions carry an epistemic score, the test result also
-    gets the epistemic metrics (``EPISTEMIC``; NaN when either split diverged)."""
-    scored = {split: _score(predictions[split], data[split]) for split in outputs}
-    if "test" in scored and "ood" in scored:
-        (test, s_test, e_test), (_, s_ood, e_ood) = scored["test"], scored["ood"]
-        if s_test is not None and s_ood is not None:
-            if e_test is not None and e_ood is not None:
-                test["metrics"].update(epistemic_metrics(s_test, s_ood, e_test, e_ood))
-            else:
-                test["metrics"].update({k: {"mean": math.nan, "ci95": math.nan} for k in EPISTEMIC})
-    for split, (result, _, _) in scored.items():
-        _write(result, outputs[split])
-    return {split: result for split, (result, _, _) in scored.items()}

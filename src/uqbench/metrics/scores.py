@@ -13,6 +13,8 @@ import math
 
 import torch
 
+from uqbench.seeding import torch_generator
+
 
 def _rms_cdist(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """(..., m, d), (..., k, d) -> (..., m, k) RMS distances."""
@@ -178,7 +180,7 @@ def random_pairs(d: int, n_pairs: int, seed: int = 0) -> torch.Tensor:
     total = d * (d - 1) // 2
     if total <= n_pairs:
         return torch.combinations(torch.arange(d), 2)
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch_generator(seed, "variogram pairs")
     pick = torch.randperm(total, generator=gen)[:n_pairs].sort().values
     # pair number p -> (i, j), i < j, in the row-major order of the strict upper triangle
     start = torch.arange(d) * (2 * d - torch.arange(d) - 1) // 2  # first p of each row i

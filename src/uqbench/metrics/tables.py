@@ -1,18 +1,15 @@
-"""Tables from metrics JSON files: mean ± std over seeds, DnC where runs diverged."""
+"""Tables from metrics records: mean ± std over seeds, DnC where runs diverged."""
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-import os
 from collections import defaultdict
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 
-from uqbench import io
+from uqbench.catalogue import CATALOGUE, ratio_label
 from uqbench.metrics.evaluate import EPISTEMIC, METRICS
 
 log = logging.getLogger(__name__)
@@ -24,7 +21,6 @@ RATIO_METRICS = (
     "rel_l2_mean",
     "coverage_95",
 )
-ORACLE = "oracle"  # fresh draws of the truth: the floor, first row of every table
 SKILL_REFERENCE = "climatology"  # skill = 1 - ES / ES of this method (same problem and seed)
 MEAN_REFERENCE = "ridge"  # a row whose rel_l2_mean is worse than this method's is marked
 WORSE = "†"
@@ -33,10 +29,6 @@ TABLE_NOTE = (
     f"law). {WORSE}: rel_l2_mean worse than {MEAN_REFERENCE}'s (a linear map of the input "
     "gives a better mean)."
 )
-
-
-def load_records(paths: Sequence[str | os.PathLike[str]]) -> list[dict]:
-    return [json.loads(Path(p).read_text()) for p in paths]
 
 
 def _fmt(mean: float | str, std: float, diverged: int = 0, seeds: int = 1) -> str:
@@ -60,7 +52,7 @@ def summary_rows(
     """
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in records:
-        groups[tuple(str(r[k]) for k in keys)].append(r)
+        groups[tuple(ratio_label(r[k]) if k == "ratio" else str(r[k]) for k in keys)].append(r)
     rows = []
     for group, rs in groups.items():
         row: dict = dict(zip(keys, group, strict=True))
@@ -108,16 +100,15 @@ def mark_worse_than(rows: Sequence[dict], reference: str, metric: str) -> None:
         )
 
 
-def write_table(
+def render_table(
     rows: Sequence[dict],
     keys: Sequence[str],
     metrics: Sequence[str],
-    csv_path: str,
-    md_path: str,
     marks: dict[str, str] | None = None,
     note: str = "",
-) -> None:
-    """CSV with every column of ``rows``; Markdown with the keys and "mean ± std" per metric.
+) -> tuple[str, str]:
+    """(CSV, Markdown) text of a table: the CSV with every column of ``rows``; the Markdown
+    with the keys and "mean ± std" per metric.
 
     ``marks`` maps a metric to a boolean row column: where it is set, the cell gets ``WORSE``.
     ``note`` is written under the Markdown table.
@@ -125,7 +116,6 @@ def write_table(
     marks = marks or {}
     cols = list(rows[0]) if rows else [*keys, "seeds", "diverged"]
     csv = [",".join(cols)] + [",".join(str(r[c]) for c in cols) for r in rows]
-    io.atomic_write_text(csv_path, "\n".join(csv) + "\n")
     head = [*keys, *metrics]
     md = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
@@ -135,31 +125,28 @@ def write_table(
             for m in metrics
         ]
         md.append("| " + " | ".join(cells) + " |")
-    io.atomic_write_text(md_path, "\n".join(md) + ("\n\n" + note if note else "") + "\n")
-    log.info("wrote %s and %s (%d rows)", csv_path, md_path, len(rows))
+    return "\n".join(csv) + "\n", "\n".join(md) + ("\n\n" + note if note else "") + "\n"
 
 
-def metrics_table(
-    paths: Sequence[str | os.PathLike[str]], csv_path: str, md_path: str
-) -> list[dict]:
-    """Methods × metrics of one problem at the main ratio (one row per method and ratio):
-    the oracle and the references first, a skill column against climatology, and ``WORSE`` on the
-    rel_l2_mean of every method whose mean is worse than ridge's."""
+def metrics_table(records: Sequence[dict]) -> tuple[list[dict], str, str]:
+    """Methods × metrics of one problem at the main ratio (one row per method and ratio), in
+    catalogue order (the oracle and the references first), a skill column against
+    climatology, and ``WORSE`` on the rel_l2_mean of every method whose mean is worse than
+    ridge's: (rows, CSV text, Markdown text)."""
     metrics = ("skill", *METRICS, *EPISTEMIC)
-    rows = summary_rows(with_skill(load_records(paths)), ("method", "ratio"), metrics)
-    first = (ORACLE, SKILL_REFERENCE, MEAN_REFERENCE)
-    rows.sort(key=lambda r: first.index(r["method"]) if r["method"] in first else len(first))
+    rows = summary_rows(with_skill(records), ("method", "ratio"), metrics)
+    order = list(CATALOGUE)
+    rows.sort(key=lambda r: order.index(r["method"]) if r["method"] in order else len(order))
     mark_worse_than(rows, MEAN_REFERENCE, "rel_l2_mean")
     marks = {"rel_l2_mean": f"worse_than_{MEAN_REFERENCE}"}
-    write_table(rows, ("method", "ratio"), metrics, csv_path, md_path, marks, TABLE_NOTE)
-    return rows
+    return rows, *render_table(rows, ("method", "ratio"), metrics, marks, TABLE_NOTE)
 
 
-def ratio_table(paths: Sequence[str | os.PathLike[str]], csv_path: str, md_path: str) -> list[dict]:
+def ratio_table(records: Sequence[dict]) -> tuple[list[dict], str, str]:
     """The ratio study (the paper's Table 1 analogue): one row per problem × method × ratio
-    with energy distance, rel. L2 of the mean and 95 % coverage, sorted by ratio."""
+    with energy distance, rel. L2 of the mean and 95 % coverage, sorted by ratio:
+    (rows, CSV text, Markdown text)."""
     keys = ("problem", "method", "ratio")
-    rows = summary_rows(load_records(paths), keys, RATIO_METRICS)
+    rows = summary_rows(records, keys, RATIO_METRICS)
     rows.sort(key=lambda r: (r["problem"], r["method"], float(r["ratio"])))
-    write_table(rows, keys, RATIO_METRICS, csv_path, md_path)
-    return rows
+    return rows, *render_table(rows, keys, RATIO_METRICS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import Protocol, runtime_checkable
 
 import torch
 from torch import nn
@@ -76,6 +77,17 @@ class SparseIndex:
 # A sparse per-draw perturbation of one parameter tensor: where (``SparseIndex``) and the
 # values per draw (draw, k). Used by ``forward_draws``.
 Sparse = tuple[SparseIndex, torch.Tensor]
+
+
+@runtime_checkable
+class SparseDraws(Protocol):
+    """A model that evaluates many draws of a sparse weight perturbation in one pass
+    (shared products computed once): ``forward_draws(a, {name: (index, values (draw, k))})``
+    -> (draw, batch, *output dims). Its single-channel output is the only one it serves."""
+
+    channels: int
+
+    def forward_draws(self, a: torch.Tensor, sparse: dict[str, Sparse]) -> torch.Tensor: ...
 
 
 def _dense_delta(index: SparseIndex, vals: torch.Tensor) -> torch.Tensor:

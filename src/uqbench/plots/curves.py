@@ -3,40 +3,32 @@ and the training loss per epoch, with the epoch each phase kept (its best valida
 
 from __future__ import annotations
 
-import csv
 import math
-import os
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from uqbench.plots.common import COLORS, plt, save
+from matplotlib.figure import Figure
 
-
-def _read(path: str | os.PathLike[str]) -> list[dict[str, float | str]]:
-    with open(path, newline="") as fh:
-        return [
-            {k: v if k == "phase" else float(v) for k, v in row.items()}
-            for row in csv.DictReader(fh)
-        ]
+from uqbench.catalogue import ratio_label
+from uqbench.plots.common import COLORS, plt
 
 
 def training_curves(
-    logs: Sequence[str | os.PathLike[str]], outputs: Sequence[str | os.PathLike[str]]
-) -> None:
+    logs: Sequence[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]],
+) -> Figure:
     """One panel per (problem, method) with a training history (rows: problems).
 
-    Paths are results/models/{problem}/{method}/r{ratio}/s{seed}/train_log.csv. Phases
+    ``logs``: (run identity, rows) of each training log (``io.read_training_log``). Phases
     (pre-fit, main phase) follow each other on the x axis; the left axis is the validation
     rel. L2 error of the predictive mean (comparable across phases), the right one the
     training loss (its own scale per phase: MSE, energy score or negative log-likelihood);
     a star marks the epoch each phase kept. Methods that train nothing have no panel.
     """
     runs: dict[str, dict[str, list[dict]]] = {}
-    for path in logs:
-        parts = Path(path).parts
-        rows = _read(path)
+    for run, rows in logs:
         if len(rows) > 1:  # a fitted statistic (one row) or nothing trained: no curve
-            runs.setdefault(parts[-5], {})[f"{parts[-4]} {parts[-3][1:]}"] = rows
+            label = f"{run['method']} {ratio_label(run['ratio'])}"
+            runs.setdefault(run["problem"], {})[label] = rows
     problems = sorted(runs)
     cols = max((len(v) for v in runs.values()), default=1)
     fig, axes = plt.subplots(
@@ -74,4 +66,4 @@ def training_curves(
             ax.tick_params(labelsize=7)
             loss_ax.tick_params(labelsize=7)
             ax.legend(fontsize=6, loc="upper right")
-    save(fig, outputs)
+    return fig

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from uqbench.metrics.evaluate import EPISTEMIC
-from uqbench.metrics.tables import load_records, summary_rows
-from uqbench.plots.common import COLORS, plt, save
+from uqbench.metrics.tables import summary_rows
+from uqbench.plots.common import COLORS, plt
 
 
-def ood_auroc_figure(
-    paths: Sequence[str | os.PathLike[str]], outputs: Sequence[str | os.PathLike[str]]
-) -> None:
+def ood_auroc_figure(records: Sequence[Mapping[str, Any]]) -> Figure:
     """Grouped bars: problems on x, one bar per method; runs that diverged are left out."""
-    rows = summary_rows(load_records(paths), ("problem", "method"), EPISTEMIC)
+    rows = summary_rows(records, ("problem", "method"), EPISTEMIC)
     problems = sorted({r["problem"] for r in rows})
     methods = list(dict.fromkeys(r["method"] for r in rows))
     width = 0.8 / max(len(methods), 1)
@@ -34,4 +33,4 @@ def ood_auroc_figure(
            ylabel="OOD AUROC (test vs ood)")  # fmt: skip
     ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])  # the space above 1 holds the legend
     ax.legend(fontsize=7, ncol=2, loc="upper center")
-    save(fig, outputs)
+    return fig

@@ -9,25 +9,14 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Sequence
+from collections.abc import Mapping
 
 import numpy as np
+import xarray as xr
 
-from uqbench import io
-from uqbench.plots.common import COLORS, plt, save
+from uqbench.plots.common import COLORS, plt
 
 CASES = (0, 1, 2)
-
-
-def _sources(data_path: str, prediction_paths: Sequence[str]) -> tuple[object, dict]:
-    ds = io.read_data(data_path)
-    # every source as (sample, case, *dims): the truth's samples are its realizations
-    src = {"truth": np.moveaxis(ds["output"].values, 1, 0)}
-    for p in prediction_paths:
-        pred = io.read_predictions(p)
-        src[str(pred.attrs["method"])] = pred["prediction"].values
-    return ds, src
 
 
 def _band(s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -123,16 +112,12 @@ MAX_COLS = 6  # panels per row before a one-row figure wraps
 KINDS = {"bands": _bands, "samples": _samples, "correlation": _correlation}
 
 
-def problem_figure(
-    kind: str,
-    data_path: str,
-    prediction_paths: Sequence[str],
-    outputs: Sequence[str | os.PathLike[str]],
-) -> None:
-    """Draw figure ``kind`` (bands, samples, correlation) for one problem's test split."""
+def problem_figure(kind: str, ds: xr.Dataset, src: Mapping[str, np.ndarray]) -> plt.Figure:
+    """Figure ``kind`` (bands, samples, correlation) of one problem's test split: ``ds`` is
+    the split's data (input, output and coordinates), ``src`` maps a source name ("truth"
+    first, then each method) to its samples (sample, case, *output dims)."""
     if kind not in KINDS:
         raise ValueError(f"unknown figure kind {kind!r}; expected one of {sorted(KINDS)}")
-    ds, src = _sources(data_path, prediction_paths)
 
     def fig_axes(rows: int, cols: int):
         if rows == 1 and cols > MAX_COLS:  # one panel per source: wrap into a grid
@@ -146,4 +131,4 @@ def problem_figure(
 
     fig = KINDS[kind](ds, src, fig_axes)
     fig.suptitle(f"{ds.attrs['problem']}: {kind}", y=1.02)  # above the panel titles
-    save(fig, outputs)
+    return fig

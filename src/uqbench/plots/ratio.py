@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from uqbench.metrics.tables import RATIO_METRICS, load_records, summary_rows
-from uqbench.plots.common import COLORS, plt, save
+from matplotlib.figure import Figure
+
+from uqbench.metrics.tables import RATIO_METRICS, summary_rows
+from uqbench.plots.common import COLORS, plt
 
 
-def ratio_study_figure(
-    paths: Sequence[str | os.PathLike[str]], outputs: Sequence[str | os.PathLike[str]]
-) -> None:
+def ratio_study_figure(records: Sequence[Mapping[str, Any]]) -> Figure:
     """One panel per problem: energy distance (mean ± std over seeds) vs ratio, log x and y.
 
     Ratios where every seed diverged are marked "DnC" (an x at the panel's top edge).
     """
-    rows = summary_rows(load_records(paths), ("problem", "method", "ratio"), RATIO_METRICS)
+    rows = summary_rows(records, ("problem", "method", "ratio"), RATIO_METRICS)
     problems = sorted({r["problem"] for r in rows})
     fig, axes = plt.subplots(1, len(problems), figsize=(4.5 * len(problems), 3.6), squeeze=False)
     for ax, problem in zip(axes[0], problems, strict=True):
@@ -42,4 +42,4 @@ def ratio_study_figure(
         ax.set(title=problem, xscale="log", yscale="log" if positive else "symlog",
                xlabel="stochastic-parameter ratio r", ylabel="energy distance (test)")  # fmt: skip
         ax.legend(fontsize=7)
-    save(fig, outputs)
+    return fig

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 import xarray as xr
+from torch import nn
 
 from uqbench import io
 from uqbench.seeding import stream
@@ -54,8 +55,26 @@ class Problem(ABC):
 
     name: ClassVar[str]
     Settings: ClassVar[type]
+    model: ClassVar[type[nn.Module]]  # the base model class (uqbench.models)
     input_dims: tuple[str, ...]
     output_dims: tuple[str, ...]
+
+    @classmethod
+    @abstractmethod
+    def build_model(
+        cls, inputs: torch.Tensor, outputs: torch.Tensor, channels: int = 1, dropout: float = 0.0
+    ) -> nn.Module:
+        """The problem's base model sized for training data ``inputs`` (N, *input grid),
+        ``outputs`` (N, *output dims). Data-dependent parts (a POD trunk, an input PCA) are
+        fitted here; the model's ``init_args`` rebuild the same architecture
+        (``model_from_args``). ``channels`` > 1 adds output channels (the output is then
+        (batch, channels, *output dims)); ``dropout`` is the drop probability of hidden
+        units (active in training mode only)."""
+
+    @classmethod
+    def model_from_args(cls, args: dict[str, Any]) -> nn.Module:
+        """Rebuild the base model from its ``init_args`` (weights are loaded separately)."""
+        return cls.model(**args)
 
     @staticmethod
     def augment(

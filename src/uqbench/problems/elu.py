@@ -12,7 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
+from torch import nn
 
+from uqbench.models.mor_physics import MORPhysics
 from uqbench.problems.base import Problem, Sizes
 
 
@@ -39,8 +42,15 @@ class EluSettings:
 class Elu(Problem):
     name = "elu"
     Settings = EluSettings
+    model = MORPhysics
     input_dims = ("x",)
     output_dims = ("x",)
+
+    @classmethod
+    def build_model(
+        cls, inputs: torch.Tensor, outputs: torch.Tensor, channels: int = 1, dropout: float = 0.0
+    ) -> nn.Module:
+        return MORPhysics(grid=inputs.shape[-1], channels=channels, dropout=dropout)
 
     def coords(self) -> dict[str, np.ndarray]:
         n = self.settings.grid

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from torch import nn
 
+from uqbench.models.deeponet import PODDeepONet
 from uqbench.pde import FieldSpec, sample_field, solve
 from uqbench.problems.base import Problem, Sizes, random_flags, where_cases
 
@@ -48,6 +50,16 @@ class PoissonSettings:
 class Poisson(Problem):
     name = "poisson"
     Settings = PoissonSettings
+    model = PODDeepONet
+
+    @classmethod
+    def build_model(
+        cls, inputs: torch.Tensor, outputs: torch.Tensor, channels: int = 1, dropout: float = 0.0
+    ) -> nn.Module:
+        model = PODDeepONet(list(inputs.shape[1:]), list(outputs.shape[1:]), channels=channels,
+                            dropout=dropout)  # fmt: skip
+        model.fit_bases(inputs, outputs)
+        return model
 
     def __init__(self, settings: object = None) -> None:
         super().__init__(settings)

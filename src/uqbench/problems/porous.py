@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from torch import nn
 
+from uqbench.models.convnet import ConvNet
 from uqbench.pde.poisson import flux_magnitude, solve
 from uqbench.problems.base import Problem, Sizes, random_flags, where_cases
 
@@ -50,8 +52,15 @@ class PorousSettings:
 class Porous(Problem):
     name = "porous"
     Settings = PorousSettings
+    model = ConvNet
     input_dims = ("x", "y")
     output_dims = ("component",)
+
+    @classmethod
+    def build_model(
+        cls, inputs: torch.Tensor, outputs: torch.Tensor, channels: int = 1, dropout: float = 0.0
+    ) -> nn.Module:
+        return ConvNet(out=outputs.shape[-1], channels=channels, dropout=dropout)
 
     @staticmethod
     def augment(

@@ -1,11 +1,11 @@
-"""The cost table from Snakemake benchmark files."""
+"""The cost table from Snakemake benchmark records, and the stage that reads the files."""
 
 import math
 
 import pytest
 
 from uqbench import io
-from uqbench.metrics.cost import cost_table
+from uqbench.stages.cost import write_cost_table
 
 HEAD = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
 
@@ -18,10 +18,10 @@ def write(path, seconds, rss):
 
 def test_rules_are_summarised(tmp_path):
     b = tmp_path / "benchmarks"
-    paths = [write(b / "train/elu/genuq/r0.1/s0.tsv", 10.0, 300.0),
-             write(b / "train/elu/vi/r0.1/s0.tsv", 4.0, 500.0),
-             write(b / "data/elu/test.tsv", 1.5, "-")]  # fmt: skip
-    rows = {r["rule"]: r for r in cost_table(paths, str(tmp_path / "cost.csv"))}
+    files = {"train": [write(b / "t1.tsv", 10.0, 300.0), write(b / "t2.tsv", 4.0, 500.0)],
+             "data": [write(b / "d.tsv", 1.5, "-")], "predict": []}  # fmt: skip
+    rows = {r["rule"]: r for r in write_cost_table(files, str(tmp_path / "cost.csv"))}
+    assert set(rows) == {"train", "data"}  # a rule with no jobs has no row
     assert rows["train"]["jobs"] == 2 and rows["train"]["wall_s_total"] == 14.0
     assert rows["train"]["wall_s_max"] == 10.0 and rows["train"]["max_rss_mb"] == 500.0
     assert math.isnan(rows["data"]["max_rss_mb"])  # "-": not measured, not invented
@@ -31,4 +31,4 @@ def test_rules_are_summarised(tmp_path):
 def test_empty_benchmark_is_named(tmp_path):
     (tmp_path / "b.tsv").write_text(HEAD)
     with pytest.raises(io.DataFileError, match=r"b\.tsv"):
-        cost_table([tmp_path / "b.tsv"], str(tmp_path / "c.csv"))
+        write_cost_table({"data": [tmp_path / "b.tsv"]}, str(tmp_path / "c.csv"))

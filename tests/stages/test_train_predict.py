@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 
 from uqbench import io
-from uqbench.methods.run import predict, train
-from uqbench.metrics.evaluate import evaluate
-from uqbench.metrics.tables import ratio_table
-from uqbench.problems import generate_data
+from uqbench.stages.data import generate_data
+from uqbench.stages.evaluate import evaluate_splits
+from uqbench.stages.predict import predict
+from uqbench.stages.tables import ratio_table
+from uqbench.stages.train import train
 
 SETTINGS = {"grid": 64, "sizes": {"train": 64, "val": 16, "test": 4, "ood": 4, "realizations": 8}}
 RECIPE = {"epochs": 30, "batch_size": 16, "lr": 3e-3}
@@ -34,7 +35,8 @@ def run(data, tmp_path, hyper, recipe=RECIPE, **kw):
                    str(data / "val.nc"), str(model), str(tmp_path / "log.csv"), device="cpu",
                    **kw)  # fmt: skip
     predict(str(model), str(data / "test.nc"), str(tmp_path / "test.nc"), 8, 0, device="cpu")
-    result = evaluate(tmp_path / "test.nc", data / "test.nc", tmp_path / "test.json")
+    result = evaluate_splits({"test": tmp_path / "test.nc"}, {"test": data / "test.nc"},
+                             {"test": tmp_path / "test.json"})["test"]  # fmt: skip
     return status, io.load_checkpoint(model), result
 
 
@@ -65,3 +67,14 @@ def test_far_worse_than_deterministic_is_diverged(data, tmp_path):
     assert "x deterministic" in state["status_reason"]
     assert state["val_rel_l2_mean"] > 2 * state["reference_val_rel_l2_mean"]
     assert json.loads((tmp_path / "test.json").read_text())["status_reason"].startswith("valid")
+
+
+def test_a_posthoc_method_gets_its_pretrained_model_or_a_clear_error(data, tmp_path):
+    args = ("elu", "isograd", None, 0, {"n_probes": 2, "score_probes": 2}, RECIPE,
+            str(data / "train.nc"), str(data / "val.nc"), str(tmp_path / "m.pt"),
+            str(tmp_path / "log.csv"))  # fmt: skip
+    with pytest.raises(ValueError, match=r"'isograd' works on a trained 'deterministic'"):
+        train(*args, device="cpu")
+    assert train(*args, device="cpu", pretrained_path=str(data / "det.pt")) == "ok"
+    run, rows = io.read_training_log(tmp_path / "log.csv")
+    assert run is None and rows == []  # nothing trained: an empty log with its header

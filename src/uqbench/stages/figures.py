@@ -1,0 +1,54 @@
+"""Stage figures: data, prediction files, metrics records and training logs in; every
+figure as PNG and PDF out (each written atomically)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from uqbench import io
+from uqbench.plots import ood_auroc_figure, problem_figure, ratio_study_figure, training_curves
+from uqbench.plots.common import plt
+
+log = logging.getLogger(__name__)
+Paths = Sequence[str | os.PathLike[str]]
+
+
+def save(fig: plt.Figure, outputs: Paths) -> None:
+    """Save ``fig`` to every path (format from the suffix), each atomically; then close it."""
+    for out in outputs:
+        with io.atomic_path(out, suffix=Path(out).suffix) as tmp:
+            fig.savefig(tmp, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    log.info("wrote %s", ", ".join(map(str, outputs)))
+
+
+def problem_figures(kind: str, data_path: str, prediction_paths: Paths, outputs: Paths) -> None:
+    """Figure ``kind`` (bands, samples, correlation) of one problem's test split: the truth's
+    realizations and each prediction file's samples, all as (sample, case, *output dims)."""
+    ds = io.read_data(data_path)
+    src = {"truth": np.moveaxis(ds["output"].values, 1, 0)}
+    for p in prediction_paths:
+        pred = io.read_predictions(p)
+        src[str(pred.attrs["method"])] = pred["prediction"].values
+    save(problem_figure(kind, ds, src), outputs)
+
+
+def training_curves_figure(logs: Paths, outputs: Paths) -> None:
+    """Training curves of every run from its training log (identity read from the log)."""
+    runs = [io.read_training_log(p) for p in logs]
+    save(training_curves([(run, rows) for run, rows in runs if run is not None]), outputs)
+
+
+def ood_figure(paths: Paths, outputs: Paths) -> None:
+    """OOD AUROC per scoring method and problem from their test metrics records."""
+    save(ood_auroc_figure(io.read_metrics_files(paths)), outputs)
+
+
+def ratio_figure(paths: Paths, outputs: Paths) -> None:
+    """The ratio-study figure from the (r) methods' test metrics records."""
+    save(ratio_study_figure(io.read_metrics_files(paths)), outputs)

@@ -1,0 +1,120 @@
+"""Stage train: data files in, one run's checkpoint and training log out."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+
+from uqbench import io
+from uqbench.methods import METHODS, Data, Method, make_method, prepare
+from uqbench.methods.training import DivergedError
+from uqbench.seeding import torch_generator
+from uqbench.settings import config_hash
+from uqbench.stages.data import read_pairs
+
+log = logging.getLogger(__name__)
+
+
+def val_rel_l2_mean(m: Method, val: Data, n_samples: int = 64, seed: int = 0) -> float:
+    """Relative L2 error of the predictive mean on validation pairs (one realization each):
+    ‖mean − y‖ / ‖y‖ over all validation cases and points (one aggregate number)."""
+    with torch.no_grad():
+        mean = m.sample(val.inputs, n_samples, torch_generator(seed, "validate")).mean(0)
+    return float((mean - val.outputs).norm() / val.outputs.norm())
+
+
+def load_method(model_path: str, device: str = "auto") -> tuple[Method, dict[str, Any]]:
+    """Rebuild a trained method from its checkpoint (weights_only load)."""
+    state = io.load_checkpoint(model_path)
+    if state["method"] not in METHODS:
+        raise io.DataFileError(model_path, f"unknown method {state['method']!r}")
+    m = make_method(state["method"], state["problem"], state["hyper"], state["ratio"],
+                    state["seed"], device, state["recipe"])  # fmt: skip
+    m.load_state_dict(state)
+    return m, state
+
+
+def _pretrained(path: str, device: torch.device, method: str) -> Method:
+    base, state = load_method(path, str(device))
+    if state["status"] != "ok":
+        raise ValueError(f"{path}: the {base.name} model diverged; {method} has nothing to "
+                         "work on")  # fmt: skip
+    return base
+
+
+def train(
+    problem: str,
+    method: str,
+    ratio: float | None,
+    seed: int,
+    hyper: Mapping[str, Any],
+    recipe: Mapping[str, Any],
+    train_path: str,
+    val_path: str,
+    model_path: str,
+    log_path: str,
+    device: str = "auto",
+    pretrained_path: str | None = None,
+    reference_path: str | None = None,
+    divergence_factor: float = 2.0,
+) -> str:
+    """Fit one (problem, method, ratio, seed) and write ``model.pt`` and ``train_log.csv``.
+
+    The stage gives the method its base model before ``fit``: the trained model of
+    ``pretrained_path`` for a method that needs one (catalogue ``needs``), else a fresh one
+    sized for the data (``Method.build``). A run diverges when its loss turns NaN/inf, or
+    when ``reference_path`` (the divergence reference's checkpoint, same problem and seed)
+    is given and this run's validation rel. L2 error of the predictive mean exceeds
+    ``divergence_factor`` times the reference's.
+
+    Returns the status: ``ok`` or ``diverged`` (the checkpoint records it and the reason).
+    """
+    m = make_method(method, problem, dict(hyper), ratio=ratio, seed=seed, device=device,
+                    recipe=recipe)  # fmt: skip
+    log.info("training %s on %s (ratio %s, seed %d) on %s", method, problem, ratio, seed, m.device)
+    train_data = read_pairs(train_path, problem, m.device, augment=True)
+    val_data = read_pairs(val_path, problem, m.device)
+    base = None if pretrained_path is None else _pretrained(pretrained_path, m.device, method)
+    prepare(m, train_data, base)
+    start = time.perf_counter()
+    status, reason = "ok", ""
+    try:
+        history = m.fit(train_data, val_data)
+    except DivergedError as err:
+        log.warning("diverged: %s", err)
+        status, history, reason = "diverged", err.history, str(err)
+    seconds = time.perf_counter() - start
+    checks: dict[str, float] = {}
+    if status == "ok":
+        checks["val_rel_l2_mean"] = val_rel_l2_mean(m, val_data, seed=seed)
+        if not math.isfinite(checks["val_rel_l2_mean"]):
+            status, reason = "diverged", "non-finite validation predictions"
+    if status == "ok" and reference_path is not None:
+        ref, _ = load_method(reference_path, str(m.device))
+        checks["reference_val_rel_l2_mean"] = val_rel_l2_mean(ref, val_data, seed=seed)
+        limit = divergence_factor * checks["reference_val_rel_l2_mean"]
+        if checks["val_rel_l2_mean"] > limit:
+            status = "diverged"
+            reason = (
+                f"validation rel. L2 of the mean {checks['val_rel_l2_mean']:.4g} > "
+                f"{divergence_factor} x {ref.name} {checks['reference_val_rel_l2_mean']:.4g}"
+            )
+            log.warning("diverged: %s", reason)
+    peak = torch.cuda.max_memory_allocated() / 2**20 if m.device.type == "cuda" else 0.0
+    log.info("done in %.1f s, status %s, peak GPU memory %.0f MiB", seconds, status, peak)
+    state = m.state_dict()
+    state.update(checks)
+    state.update(
+        status=status, status_reason=reason, train_seconds=seconds, device=str(m.device),
+        n_params=m.n_params, n_stochastic=m.n_stochastic,
+        config_hash=config_hash(problem, method, ratio, seed, hyper, recipe),
+    )  # fmt: skip
+    io.save_checkpoint(state, model_path)
+    identity = {"problem": problem, "method": method, "ratio": ratio, "seed": seed}
+    io.write_training_log(history, identity, log_path)
+    return status

@@ -1,0 +1,66 @@
+"""Stage tables: metrics records on disk in; tables, claims and the science check out."""
+
+import csv
+
+import pytest
+
+from uqbench import io
+from uqbench.metrics.validate import ValidationError
+from uqbench.stages.tables import accept_validation, check_validation, claims_table, metrics_table
+
+
+def write_records(root, runs):
+    paths = []
+    for method, ratio, seed, ed in runs:
+        metrics = {k: {"mean": v, "ci95": 0.0} for k, v in
+                   {"energy_distance": ed, "energy_score": 0.1 + ed, "spread_ratio": 1.0,
+                    "coverage_90": 0.9, "rel_l2_mean": 0.05}.items()}  # fmt: skip
+        record = {
+            "problem": "elu",
+            "method": method,
+            "ratio": ratio,
+            "seed": seed,
+            "split": "test",
+            "status": "ok",
+            "predict_seconds": 1.0,
+            "metrics": metrics,
+        }
+        paths.append(io.write_metrics(record, root / f"{method}_{seed}.json"))
+    return paths
+
+
+RUNS = [
+    ("genuq", 0.016, 0, 0.004),
+    ("genuq", 0.016, 1, 0.005),
+    ("vi", 0.016, 0, 0.03),
+    ("vi", 0.016, 1, 0.031),
+    ("climatology", None, 0, 0.8),
+    ("oracle", None, 0, 0.0),
+]
+
+
+def test_tables_follow_the_catalogue_and_show_no_ratio_as_a_dash(tmp_path):
+    paths = write_records(tmp_path, RUNS)
+    metrics_table(paths, str(tmp_path / "t.csv"), str(tmp_path / "t.md"))
+    lines = (tmp_path / "t.md").read_text().splitlines()
+    assert [line.split(" | ")[0][2:] for line in lines[2:6]] == ["oracle", "climatology",
+                                                                 "genuq", "vi"]  # fmt: skip
+    assert lines[2].startswith("| oracle | – |") and lines[4].startswith("| genuq | 0.016 |")
+    rows = claims_table(paths, 0.016, str(tmp_path / "c.csv"), str(tmp_path / "c.md"))
+    with open(tmp_path / "c.csv", newline="") as fh:
+        assert [r["verdict"] for r in csv.DictReader(fh)] == [r["verdict"] for r in rows]
+    assert rows[0]["verdict"] == "reproduced"  # elu: genuq's ED far below vi's
+
+
+def test_validation_round_trip_through_files(tmp_path):
+    (tmp_path / "a").mkdir()
+    accept_validation(write_records(tmp_path / "a", RUNS), str(tmp_path / "ref.csv"))
+    (tmp_path / "b").mkdir()
+    again = write_records(tmp_path / "b", [r for r in RUNS if r[2] == 0])
+    lines = check_validation(again, str(tmp_path / "ref.csv"), str(tmp_path / "ok.txt"))
+    assert (tmp_path / "ok.txt").read_text().splitlines() == lines
+    (tmp_path / "c").mkdir()
+    moved = write_records(tmp_path / "c", [("vi", 0.016, 0, 0.3)])
+    with pytest.raises(ValidationError, match=r"vi energy_distance: 0\.3 outside"):
+        check_validation(moved, str(tmp_path / "ref.csv"), str(tmp_path / "bad.txt"))
+    assert not (tmp_path / "bad.txt").exists()
