@@ -18,7 +18,14 @@ def _dataset(n_case=3, n_real=4, nx=5, ny=6, **attrs) -> xr.Dataset:
         ("x", "y"),
         ("x", "y"),
         {"x": np.linspace(0, 1, nx), "y": np.linspace(0, 1, ny)},
-        {"problem": "poisson", "split": "test", "seed": 0, "config_hash": "abc", **attrs},
+        {
+            "problem": "poisson",
+            "split": "test",
+            "seed": 0,
+            "config_hash": "abc",
+            "output_kind": "field",
+            **attrs,
+        },
     )
 
 
@@ -176,3 +183,12 @@ def test_training_logs_carry_the_run_identity(tmp_path):
     assert io.read_training_log(tmp_path / "log.csv") == (run, [row, row])
     io.write_training_log([row], {**run, "ratio": None}, tmp_path / "log2.csv")
     assert io.read_training_log(tmp_path / "log2.csv")[0]["ratio"] is None
+
+
+def test_output_kind_must_match_the_output_dims():
+    with pytest.raises(
+        io.DataFileError, match=r"output_kind 'curve' with output dims \('x', 'y'\)"
+    ):
+        _dataset(output_kind="curve")
+    with pytest.raises(io.DataFileError, match="output_kind 'surface'"):
+        _dataset(output_kind="surface")

@@ -35,8 +35,10 @@ log = logging.getLogger(__name__)
 
 ENGINE = "h5netcdf"
 SPATIAL_DIMS = ("x", "y")
-OUTPUT_DIM_SETS = (("x",), ("x", "y"), ("component",))
-DATA_ATTRS = ("problem", "split", "seed", "config_hash", "uqbench_version")
+# How a problem's output is drawn, with its number of output dims (named by the problem):
+# a curve over x, a field over (x, y), a point with named components.
+OUTPUT_KINDS = {"curve": 1, "field": 2, "point": 1}
+DATA_ATTRS = ("problem", "split", "seed", "config_hash", "uqbench_version", "output_kind")
 
 
 class DataFileError(ValueError):
@@ -173,12 +175,6 @@ def _check_var(ds: xr.Dataset, path: Path | str, name: str, lead: tuple[str, ...
         raise DataFileError(
             path, f"variable {name!r} has dims {dims}; expected {lead} followed by grid dims"
         )
-    if name != "input" and rest not in OUTPUT_DIM_SETS:
-        raise DataFileError(
-            path,
-            f"variable {name!r} has dims {dims}; trailing dims {rest} "
-            f"must be one of {OUTPUT_DIM_SETS}",
-        )
     if name == "input" and not set(rest) <= set(SPATIAL_DIMS):
         raise DataFileError(path, f"variable {name!r} has dims {dims}; grid dims must be x[, y]")
     values = ds[name].values
@@ -196,6 +192,10 @@ def _check_data(ds: xr.Dataset, path: Path | str) -> None:
     missing = [a for a in DATA_ATTRS if a not in ds.attrs]
     if missing:
         raise DataFileError(path, f"missing provenance attribute(s) {missing}")
+    kind, out = ds.attrs["output_kind"], ds["output"].dims[2:]
+    if OUTPUT_KINDS.get(kind) != len(out):
+        raise DataFileError(path, f"output_kind {kind!r} with output dims {out}; expected one "
+                            f"of {OUTPUT_KINDS} (kind: number of output dims)")  # fmt: skip
 
 
 def read_data(path: str | os.PathLike[str], problem: str | None = None) -> xr.Dataset:

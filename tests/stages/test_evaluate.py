@@ -12,7 +12,13 @@ from uqbench.stages.evaluate import evaluate_splits
 def _split_files(tmp_path, split, seed, status="ok"):
     rng = np.random.default_rng(seed)
     coords = {"x": np.arange(6.0)}
-    attrs = {"problem": "elu", "split": split, "seed": 0, "config_hash": "h"}
+    attrs = {
+        "problem": "elu",
+        "split": split,
+        "seed": 0,
+        "config_hash": "h",
+        "output_kind": "curve",
+    }
     data = io.data_dataset(rng.normal(size=(4, 6)), rng.normal(size=(4, 5, 6)), ("x",), ("x",),
                            coords, attrs)  # fmt: skip
     io.write_dataset(data, tmp_path / f"{split}_data.nc")

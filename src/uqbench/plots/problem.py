@@ -25,9 +25,9 @@ def _band(s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _bands(ds, src: dict, fig_axes) -> plt.Figure:
-    dims = ds["output"].dims[2:]
+    kind = ds.attrs["output_kind"]
     cases = [c for c in CASES if c < ds.sizes["case"]]
-    if dims == ("component",):
+    if kind == "point":
         fig, axes = fig_axes(1, len(cases))
         for ax, c in zip(axes[0], cases, strict=True):
             ax.imshow(ds["input"].values[c].T, origin="lower", extent=(0, 1, 0, 1), cmap="gray_r")
@@ -36,7 +36,7 @@ def _bands(ds, src: dict, fig_axes) -> plt.Figure:
             ax.set(title=f"case {c}: failure points", xlim=(0, 1), ylim=(0, 1))
         axes[0, 0].legend(fontsize=7, markerscale=3)
         return fig
-    if len(dims) == 2:
+    if kind == "field":
         fig, axes = fig_axes(len(cases), 1 + len(src))
         mid = ds.sizes["y"] // 2
         for row, c in zip(axes, cases, strict=True):
@@ -63,8 +63,8 @@ def _bands(ds, src: dict, fig_axes) -> plt.Figure:
 
 
 def _samples(ds, src: dict, fig_axes, n: int = 5) -> plt.Figure:
-    dims = ds["output"].dims[2:]
-    if len(dims) == 2:
+    kind = ds.attrs["output_kind"]
+    if kind == "field":
         fig, axes = fig_axes(len(src), n)
         for row, (name, s) in zip(axes, src.items(), strict=True):
             for i, ax in enumerate(row):
@@ -73,7 +73,7 @@ def _samples(ds, src: dict, fig_axes, n: int = 5) -> plt.Figure:
         return fig
     fig, axes = fig_axes(1, len(src))
     for ax, (name, s) in zip(axes[0], src.items(), strict=True):
-        if dims == ("component",):
+        if kind == "point":
             ax.imshow(ds["input"].values[0].T, origin="lower", extent=(0, 1, 0, 1), cmap="gray_r")
             ax.scatter(s[:n, 0, 0], s[:n, 0, 1], color="r", s=12)
         else:
@@ -83,19 +83,19 @@ def _samples(ds, src: dict, fig_axes, n: int = 5) -> plt.Figure:
 
 
 def _correlation(ds, src: dict, fig_axes) -> plt.Figure:
-    dims = ds["output"].dims[2:]
-    fig, axes = fig_axes(1, len(src) if dims != ("component",) else 1)
+    kind = ds.attrs["output_kind"]
+    fig, axes = fig_axes(1, len(src) if kind != "point" else 1)
     for i, (name, s) in enumerate(src.items()):
         flat = s[:, 0].reshape(s.shape[0], -1)  # case 0, points flattened
-        ref = flat.shape[1] // 2 if len(dims) == 1 else np.ravel_multi_index(
-            tuple(n // 2 for n in s.shape[2:]), s.shape[2:]) if len(dims) == 2 else 1  # fmt: skip
+        ref = flat.shape[1] // 2 if kind == "curve" else np.ravel_multi_index(
+            tuple(n // 2 for n in s.shape[2:]), s.shape[2:]) if kind == "field" else 1  # fmt: skip
         z = (flat - flat.mean(0)) / np.where(flat.std(0) > 0, flat.std(0), np.nan)
         corr = (z * z[:, [ref]]).mean(0)
-        if dims == ("component",):
+        if kind == "point":
             axes[0, 0].bar(i, corr[0], label=name)
             axes[0, 0].set(title="corr(x, y) of the failure point, case 0", xticks=[])
             axes[0, 0].legend(fontsize=7)
-        elif len(dims) == 2:
+        elif kind == "field":
             im = axes[0, i].imshow(corr.reshape(s.shape[2:]).T, origin="lower", vmin=-1, vmax=1,
                                    cmap="RdBu_r")  # fmt: skip
             axes[0, i].set(title=f"{name}: corr with centre", xticks=[], yticks=[])

@@ -58,6 +58,7 @@ class Problem(ABC):
     model: ClassVar[type[nn.Module]]  # the base model class (uqbench.models)
     input_dims: tuple[str, ...]
     output_dims: tuple[str, ...]
+    output_kind: str  # how an output is drawn: one of io.OUTPUT_KINDS (curve, field, point)
 
     @classmethod
     @abstractmethod
@@ -141,6 +142,7 @@ class Problem(ABC):
             "split": split,
             "seed": seed,
             "config_hash": config_hash(self.name, self.settings, seed),
+            "output_kind": self.output_kind,
             "wall_seconds": round(seconds, 3),
         }
         return io.data_dataset(

@@ -45,6 +45,7 @@ class Elu(Problem):
     model = MORPhysics
     input_dims = ("x",)
     output_dims = ("x",)
+    output_kind = "curve"
 
     @classmethod
     def build_model(

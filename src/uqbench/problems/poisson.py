@@ -66,6 +66,7 @@ class Poisson(Problem):
         dims = ("x", "y")[: self.settings.dim]
         self.input_dims = dims
         self.output_dims = dims
+        self.output_kind = "curve" if self.settings.dim == 1 else "field"
 
     @staticmethod
     def augment(

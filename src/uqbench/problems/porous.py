@@ -55,6 +55,7 @@ class Porous(Problem):
     model = ConvNet
     input_dims = ("x", "y")
     output_dims = ("component",)
+    output_kind = "point"
 
     @classmethod
     def build_model(
