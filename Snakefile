@@ -58,7 +58,7 @@ rule all:
         expand(
             "results/figures/{problem}_{kind}.png",
             problem=config["problems"],
-            kind=["bands", "samples", "correlation"],
+            kind=FIGURE_KINDS,
         ),
         "results/figures/training_curves.png",
         ratio_study_targets(),

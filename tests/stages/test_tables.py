@@ -46,6 +46,9 @@ def test_tables_follow_the_catalogue_and_show_no_ratio_as_a_dash(tmp_path):
     assert [line.split(" | ")[0][2:] for line in lines[2:6]] == ["oracle", "climatology",
                                                                  "genuq", "vi"]  # fmt: skip
     assert lines[2].startswith("| oracle | – |") and lines[4].startswith("| genuq | 0.016 |")
+    ed = lines[0].split(" | ").index("energy_distance")
+    cells = {line.split(" | ")[0][2:]: line.split(" | ")[ed] for line in lines[2:6]}
+    assert cells["genuq"].startswith("**") and not cells["oracle"].startswith("**")
     rows = claims_table(paths, 0.016, str(tmp_path / "c.csv"), str(tmp_path / "c.md"))
     with open(tmp_path / "c.csv", newline="") as fh:
         assert [r["verdict"] for r in csv.DictReader(fh)] == [r["verdict"] for r in rows]

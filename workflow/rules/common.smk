@@ -13,6 +13,7 @@ from uqbench.catalogue import (
 
 SPLITS = ["train", "val", "test", "ood"]
 EVAL_SPLITS = ["test", "ood"]
+FIGURE_KINDS = ["bands", "samples", "correlation", "calibration"]  # one figure per problem
 check_study(config["methods"])  # a method without the methods it needs fails here
 RATIO_METHODS = select(config["methods"], sweeps_ratio=True)
 SCORE_METHODS = select(config["methods"], epistemic=True)

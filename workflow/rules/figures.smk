@@ -1,8 +1,9 @@
 # Figures: each its own target; they read seed 0's test predictions at the main ratio.
 
 
-# One rule per figure kind (figure_bands, figure_samples, figure_correlation).
-for _kind in ["bands", "samples", "correlation"]:
+# One rule per figure kind (figure_bands, figure_samples, figure_correlation,
+# figure_calibration).
+for _kind in FIGURE_KINDS:
 
     rule:
         name:
@@ -14,7 +15,7 @@ for _kind in ["bands", "samples", "correlation"]:
             report(
                 f"results/figures/{{problem}}_{_kind}.png",
                 caption=f"../report/{_kind}.rst",
-                category="Figures",
+                category="2. Problems",
                 subcategory="{problem}",
             ),
             f"results/figures/{{problem}}_{_kind}.pdf",
@@ -47,7 +48,7 @@ rule training_curves:
         report(
             "results/figures/training_curves.png",
             caption="../report/training_curves.rst",
-            category="Figures",
+            category="5. Training",
         ),
         "results/figures/training_curves.pdf",
     log:
@@ -67,7 +68,7 @@ rule ratio_figure:
         report(
             "results/figures/ratio_study.png",
             caption="../report/ratio_study.rst",
-            category="Figures",
+            category="3. Ratio study",
         ),
         "results/figures/ratio_study.pdf",
     log:
@@ -87,7 +88,7 @@ rule ood_auroc_figure:
         report(
             "results/figures/ood_auroc.png",
             caption="../report/ood_auroc.rst",
-            category="Figures",
+            category="4. Out of distribution",
         ),
         "results/figures/ood_auroc.pdf",
     log:

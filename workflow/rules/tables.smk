@@ -10,7 +10,8 @@ rule metrics_table:
         csv=report(
             "results/tables/{problem}_metrics.csv",
             caption="../report/metrics_table.rst",
-            category="Tables",
+            category="2. Problems",
+            subcategory="{problem}",
         ),
         md="results/tables/{problem}_metrics.md",
     log:
@@ -30,7 +31,7 @@ rule ratio_table:
         csv=report(
             "results/tables/ratio_study.csv",
             caption="../report/ratio_study_table.rst",
-            category="Tables",
+            category="3. Ratio study",
         ),
         md="results/tables/ratio_study.md",
     log:
@@ -50,7 +51,7 @@ rule cost_table:
         report(
             "results/tables/cost.csv",
             caption="../report/cost_table.rst",
-            category="Tables",
+            category="6. Cost",
         ),
     log:
         "logs/tables/cost.log",

@@ -42,6 +42,10 @@ def _fmt(mean: float | str, std: float, diverged: int = 0, seeds: int = 1) -> st
     return f"{text} ({diverged}/{seeds} DnC)" if diverged else text
 
 
+def _bold(text: str, on: bool) -> str:
+    return f"**{text}**" if on else text
+
+
 def summary_rows(
     records: Sequence[dict], keys: Sequence[str], metrics: Sequence[str]
 ) -> list[dict]:
@@ -100,6 +104,30 @@ def mark_worse_than(rows: Sequence[dict], reference: str, metric: str) -> None:
         )
 
 
+# How a metric's best value is found (for the bold cell of each column): the smallest, the
+# largest, or the closest to a target value. Metrics not listed: the smallest.
+TARGET = {"coverage_90": 0.9, "coverage_95": 0.95, "spread_ratio": 1.0}
+LARGEST = ("skill", "ood_auroc", "score_error_spearman_test", "score_error_spearman_pooled")
+
+
+def best_rows(rows: Sequence[dict], metric: str, exclude: Sequence[str] = ("oracle",)) -> set:
+    """Indices of the rows with the best mean ``metric`` (ties included), among rows whose
+    method is not in ``exclude`` (the oracle is the floor, not a competitor)."""
+    vals = {
+        i: r[f"{metric}_mean"] for i, r in enumerate(rows)
+        if r.get("method") not in exclude and isinstance(r[f"{metric}_mean"], float)
+        and math.isfinite(r[f"{metric}_mean"])
+    }  # fmt: skip
+    if not vals:
+        return set()
+    if metric in TARGET:
+        key = {i: abs(v - TARGET[metric]) for i, v in vals.items()}
+    else:
+        key = {i: -v if metric in LARGEST else v for i, v in vals.items()}
+    best = min(key.values())
+    return {i for i, k in key.items() if k == best}
+
+
 def render_table(
     rows: Sequence[dict],
     keys: Sequence[str],
@@ -108,7 +136,8 @@ def render_table(
     note: str = "",
 ) -> tuple[str, str]:
     """(CSV, Markdown) text of a table: the CSV with every column of ``rows``; the Markdown
-    with the keys and "mean ± std" per metric.
+    with the keys and "mean ± std" per metric, the best value of each column in bold
+    (``best_rows``: the oracle excluded).
 
     ``marks`` maps a metric to a boolean row column: where it is set, the cell gets ``WORSE``.
     ``note`` is written under the Markdown table.
@@ -118,9 +147,10 @@ def render_table(
     csv = [",".join(cols)] + [",".join(str(r[c]) for c in cols) for r in rows]
     head = [*keys, *metrics]
     md = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for r in rows:
+    best = {m: best_rows(rows, m) for m in metrics}
+    for i, r in enumerate(rows):
         cells = [r[k] for k in keys] + [
-            _fmt(r[f"{m}_mean"], r[f"{m}_std"], r["diverged"], r["seeds"])
+            _bold(_fmt(r[f"{m}_mean"], r[f"{m}_std"], r["diverged"], r["seeds"]), i in best[m])
             + (f" {WORSE}" if m in marks and r[marks[m]] else "")
             for m in metrics
         ]

@@ -1,5 +1,5 @@
-"""Training curves: for each (problem, method), the validation error of the predictive mean
-and the training loss per epoch, with the epoch each phase kept (its best validation one)."""
+"""Training curves: one panel per (problem, method): the training loss and the validation
+error of the predictive mean per epoch on linear axes, and the epoch each phase kept."""
 
 from __future__ import annotations
 
@@ -10,60 +10,50 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from uqbench.catalogue import ratio_label
-from uqbench.plots.common import COLORS, plt
+from uqbench.plots.common import color, grid
+
+Log = tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]  # (run identity, rows)
 
 
-def training_curves(
-    logs: Sequence[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]],
-) -> Figure:
-    """One panel per (problem, method) with a training history (rows: problems).
+def training_curves(logs: Sequence[Log]) -> Figure:
+    """Rows: problems; one panel per method with a training history (more than one row).
 
-    ``logs``: (run identity, rows) of each training log (``io.read_training_log``). Phases
-    (pre-fit, main phase) follow each other on the x axis; the left axis is the validation
-    rel. L2 error of the predictive mean (comparable across phases), the right one the
-    training loss (its own scale per phase: MSE, energy score or negative log-likelihood);
-    a star marks the epoch each phase kept. Methods that train nothing have no panel.
+    Phases (pre-fit, main phase) follow each other on the x axis, split by a dotted line.
+    Left axis (solid, the method's colour): the validation rel. L2 error of the predictive
+    mean, comparable across phases. Right axis (dashed, grey): the training loss of each
+    phase (MSE, energy score or negative log-likelihood: its own scale per method). A star
+    marks the epoch each phase kept (its best validation objective).
     """
-    runs: dict[str, dict[str, list[dict]]] = {}
+    runs: dict[str, dict[str, tuple[str, Sequence[Mapping[str, Any]]]]] = {}
     for run, rows in logs:
         if len(rows) > 1:  # a fitted statistic (one row) or nothing trained: no curve
-            label = f"{run['method']} {ratio_label(run['ratio'])}"
-            runs.setdefault(run["problem"], {})[label] = rows
+            r = run["ratio"]
+            label = run["method"] + ("" if r is None else f" r={ratio_label(r)}")
+            runs.setdefault(run["problem"], {})[label] = (run["method"], rows)
     problems = sorted(runs)
     cols = max((len(v) for v in runs.values()), default=1)
-    fig, axes = plt.subplots(
-        max(len(problems), 1), cols, figsize=(2.6 * cols, 2.2 * max(len(problems), 1)),
-        squeeze=False, constrained_layout=True,
-    )  # fmt: skip
+    fig, axes = grid(max(len(problems), 1), cols)
     for ax in axes.flat:
         ax.set_visible(False)
     for row, problem in zip(axes, problems, strict=False):
-        for ax, (label, rows) in zip(row, runs[problem].items(), strict=False):
+        for ax, (label, (method, rows)) in zip(row, runs[problem].items(), strict=False):
             ax.set_visible(True)
             loss_ax = ax.twinx()
-            start = 0
+            start = 0.0
             for k, phase in enumerate(dict.fromkeys(r["phase"] for r in rows)):
                 pts = [r for r in rows if r["phase"] == phase]
                 xs = [start + r["epoch"] for r in pts]
-                color = COLORS[k % len(COLORS)]
-                ax.plot(xs, [r["val_rel_l2_mean"] for r in pts], color=color, lw=1.2,
-                        label=f"{phase}: val error")  # fmt: skip
+                ax.plot(xs, [r["val_rel_l2_mean"] for r in pts], color=color(method), lw=1.2)
                 loss = [(x, r["loss"]) for x, r in zip(xs, pts, strict=True)
                         if math.isfinite(r["loss"])]  # fmt: skip
                 if loss:
-                    loss_ax.plot(*zip(*loss, strict=True), color=color, lw=0.8, ls="--",
-                                 alpha=0.6)  # fmt: skip
+                    loss_ax.plot(*zip(*loss, strict=True), color="0.5", lw=0.8, ls="--")
                 for x, r in zip(xs, pts, strict=True):
                     if r["selected"]:
                         ax.plot(x, r["val_rel_l2_mean"], "*", color="k", ms=8, zorder=5)
-                start = xs[-1]
                 if k:
-                    ax.axvline(xs[0], color="gray", lw=0.5, ls=":")
-            ax.set_title(f"{problem}: {label}", fontsize=8)
-            ax.set_xlabel("epoch", fontsize=8)
-            ax.set_ylabel("val rel. L2 of mean (—)", fontsize=7)
-            loss_ax.set_ylabel("training loss (--)", fontsize=7)
-            ax.tick_params(labelsize=7)
-            loss_ax.tick_params(labelsize=7)
-            ax.legend(fontsize=6, loc="upper right")
+                    ax.axvline(xs[0], color="0.6", lw=0.6, ls=":")
+                start = xs[-1]
+            ax.set(title=f"{problem}: {label}", xlabel="epoch", ylabel="val error of mean")
+            loss_ax.set_ylabel("training loss (--)")
     return fig

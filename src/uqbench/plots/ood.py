@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from uqbench.metrics.evaluate import EPISTEMIC
 from uqbench.metrics.tables import summary_rows
-from uqbench.plots.common import COLORS, plt
+from uqbench.plots.common import color, plt
 
 
 def ood_auroc_figure(records: Sequence[Mapping[str, Any]]) -> Figure:
@@ -21,12 +21,12 @@ def ood_auroc_figure(records: Sequence[Mapping[str, Any]]) -> Figure:
     methods = list(dict.fromkeys(r["method"] for r in rows))
     width = 0.8 / max(len(methods), 1)
     fig, ax = plt.subplots(figsize=(1.5 + 1.6 * len(problems), 3.4))
-    for i, (color, method) in enumerate(zip(COLORS, methods, strict=False)):
+    for i, method in enumerate(methods):
         vals = {r["problem"]: r for r in rows if r["method"] == method}
         ys = [vals[p]["ood_auroc_mean"] if p in vals else math.nan for p in problems]
         es = [vals[p]["ood_auroc_std"] if p in vals else math.nan for p in problems]
         xs = np.arange(len(problems)) + (i - (len(methods) - 1) / 2) * width
-        ax.bar(xs, [0 if not math.isfinite(y) else y for y in ys], width, color=color,
+        ax.bar(xs, [0 if not math.isfinite(y) else y for y in ys], width, color=color(method),
                yerr=[0 if not math.isfinite(e) else e for e in es], label=method)  # fmt: skip
     ax.axhline(0.5, color="gray", ls=":", lw=1)
     ax.set(xticks=range(len(problems)), xticklabels=problems, ylim=(0, 1.25),

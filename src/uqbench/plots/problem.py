@@ -1,10 +1,16 @@
-"""Per-problem figures comparing each method's predictive samples with the true realizations.
+"""Per-problem figures of each method's predictive samples against the true realizations.
 
-* bands: true 95 % band and mean against each method's, for 3 test inputs (1D: curves;
-  2D: centre-line slice plus std maps; porous: failure points on the porosity image).
-* samples: 5 draws per method next to 5 true realizations (smooth vs noisy).
-* correlation: correlation of every point with a reference point (the centre), true vs
-  predicted (porous: correlation between the x and y failure coordinates).
+``src`` maps "truth" (first) and each method to samples (sample, case, *output dims); ``ds``
+is the test split (inputs, coordinates, ``output_kind``: curve, field or point). Every figure
+has one panel per method (rows) and, where cases matter, per case (columns); the truth is
+drawn in black or grey in every panel, so a method is always read against it.
+
+* bands: curve, the truth's 95 % band (grey) under the method's band and mean; field, std
+  maps with one colour scale per case (the truth's) and the method's std minus the truth's;
+  point, the truth's and the method's failure points in the bar.
+* samples: five draws of case 0 (point: all draws as two clouds, truth and method).
+* correlation: the correlation of every point with a reference point (the centre), truth
+  beside method; point, corr(x, y) of the failure point. No spread: an empty panel saying so.
 """
 
 from __future__ import annotations
@@ -14,9 +20,10 @@ from collections.abc import Mapping
 import numpy as np
 import xarray as xr
 
-from uqbench.plots.common import COLORS, plt
+from uqbench.plots.common import TRUTH, color, grid, has_spread, no_spread, plt
 
 CASES = (0, 1, 2)
+N_DRAWS = 5
 
 
 def _band(s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -24,92 +31,151 @@ def _band(s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.nanmean(s, 0), lo, hi
 
 
-def _bands(ds, src: dict, fig_axes) -> plt.Figure:
-    kind = ds.attrs["output_kind"]
+def _methods(src: Mapping[str, np.ndarray]) -> list[str]:
+    return [m for m in src if m != TRUTH]
+
+
+def _bar(ax: plt.Axes, ds: xr.Dataset, case: int) -> None:
+    """The porosity image of a case in the fixed [0, 1] x [0, 1] frame with the bar's aspect."""
+    img = ds["input"].values[case]
+    ax.imshow(img.T, origin="lower", extent=(0, 1, 0, 1), cmap="gray_r", aspect="auto")
+    ax.set(xlim=(0, 1), ylim=(0, 1), xticks=[0, 1], yticks=[0, 1])
+    ax.set_box_aspect(img.shape[1] / img.shape[0])
+
+
+def _points(ax: plt.Axes, truth: np.ndarray, s: np.ndarray, name: str) -> None:
+    ax.scatter(truth[:, 0], truth[:, 1], s=3, color="0.5", alpha=0.5, label=TRUTH, lw=0)
+    ax.scatter(s[:, 0], s[:, 1], s=3, color=color(name), alpha=0.6, label=name, lw=0)
+
+
+def bands(ds: xr.Dataset, src: Mapping[str, np.ndarray]) -> plt.Figure:
+    kind, methods = ds.attrs["output_kind"], _methods(src)
     cases = [c for c in CASES if c < ds.sizes["case"]]
+    truth = src[TRUTH]
+    if kind == "field":
+        return _std_maps(ds, src, cases)
+    fig, axes = grid(len(methods), len(cases), sharex=True, sharey=kind == "curve")
+    for row, name in zip(axes, methods, strict=True):
+        for ax, c in zip(row, cases, strict=True):
+            s = src[name][:, c]
+            if kind == "point":
+                _bar(ax, ds, c)
+                _points(ax, truth[:, c], s, name)
+            else:
+                m, lo, hi = _band(truth[:, c])
+                ax.fill_between(ds["x"], lo, hi, color="0.8", lw=0, label="truth 95 %")
+                ax.plot(ds["x"], m, color="k", lw=0.8, ls="--", label="truth mean")
+                m, lo, hi = _band(s)
+                ax.fill_between(ds["x"], lo, hi, color=color(name), alpha=0.35, lw=0)
+                ax.plot(ds["x"], m, color=color(name), lw=1, label=name)
+            ax.set_title(f"{name}, case {c}")
+    axes[0, 0].legend(loc="best", fontsize=8)
+    return fig
+
+
+def _std_maps(ds: xr.Dataset, src: Mapping[str, np.ndarray], cases: list[int]) -> plt.Figure:
+    """Rows: truth, then each method; per case two columns: the std map on the truth's
+    colour scale for that case, and std − truth std on a symmetric scale."""
+    names = [TRUTH, *_methods(src)]
+    fig, axes = grid(len(names), 2 * len(cases))
+    for j, c in enumerate(cases):
+        true_std = np.nanstd(src[TRUTH][:, c], 0)
+        top = float(np.nanmax(true_std))
+        for row, name in zip(axes, names, strict=True):
+            std = np.nanstd(src[name][:, c], 0)
+            im = row[2 * j].imshow(std.T, origin="lower", vmin=0, vmax=top, cmap="viridis")
+            row[2 * j].set(title=f"{name} std, case {c}", xticks=[], yticks=[])
+            if name == TRUTH:  # its difference with itself says nothing
+                row[2 * j + 1].set_visible(False)
+                continue
+            diff = row[2 * j + 1].imshow((std - true_std).T, origin="lower", vmin=-top, vmax=top,
+                                         cmap="RdBu_r")  # fmt: skip
+            row[2 * j + 1].set(title=f"{name} − truth", xticks=[], yticks=[])
+        fig.colorbar(im, ax=axes[:, 2 * j], shrink=0.6, label="std")
+        fig.colorbar(diff, ax=axes[:, 2 * j + 1], shrink=0.6, label="std − truth std")
+    return fig
+
+
+def samples(ds: xr.Dataset, src: Mapping[str, np.ndarray]) -> plt.Figure:
+    kind, names = ds.attrs["output_kind"], list(src)
+    truth = src[TRUTH]
     if kind == "point":
-        fig, axes = fig_axes(1, len(cases))
-        for ax, c in zip(axes[0], cases, strict=True):
-            ax.imshow(ds["input"].values[c].T, origin="lower", extent=(0, 1, 0, 1), cmap="gray_r")
-            for color, (name, s) in zip(["k", *COLORS], src.items(), strict=False):
-                ax.scatter(s[:, c, 0], s[:, c, 1], s=4, color=color, alpha=0.4, label=name)
-            ax.set(title=f"case {c}: failure points", xlim=(0, 1), ylim=(0, 1))
-        axes[0, 0].legend(fontsize=7, markerscale=3)
+        methods = _methods(src)
+        fig, axes = grid(1, len(methods))
+        for ax, name in zip(axes[0], methods, strict=True):
+            _bar(ax, ds, 0)
+            _points(ax, truth[:, 0], src[name][:, 0], name)
+            ax.set_title(f"{name}, case 0")
         return fig
     if kind == "field":
-        fig, axes = fig_axes(len(cases), 1 + len(src))
-        mid = ds.sizes["y"] // 2
-        for row, c in zip(axes, cases, strict=True):
-            for color, (name, s) in zip(["k", *COLORS], src.items(), strict=False):
-                m, lo, hi = _band(s[:, c, :, mid])
-                row[0].plot(ds["x"], m, color=color, label=name)
-                row[0].fill_between(ds["x"], lo, hi, color=color, alpha=0.15)
-            row[0].set(title=f"case {c}: slice y = {float(ds['y'][mid]):.2f}", xlabel="x")
-            for ax, (name, s) in zip(row[1:], src.items(), strict=True):
-                im = ax.imshow(np.nanstd(s[:, c], 0).T, origin="lower")
-                ax.set(title=f"{name} std", xticks=[], yticks=[])
-                plt.colorbar(im, ax=ax, fraction=0.046)
-        axes[0, 0].legend(fontsize=7)
-        return fig
-    fig, axes = fig_axes(1, len(cases))
-    for ax, c in zip(axes[0], cases, strict=True):
-        for color, (name, s) in zip(["k", *COLORS], src.items(), strict=False):
-            m, lo, hi = _band(s[:, c])
-            ax.plot(ds["x"], m, color=color, label=f"{name} mean")
-            ax.fill_between(ds["x"], lo, hi, color=color, alpha=0.15)
-        ax.set(title=f"case {c}: mean and 95 % band", xlabel="x")
-    axes[0, 0].legend(fontsize=7)
-    return fig
-
-
-def _samples(ds, src: dict, fig_axes, n: int = 5) -> plt.Figure:
-    kind = ds.attrs["output_kind"]
-    if kind == "field":
-        fig, axes = fig_axes(len(src), n)
-        for row, (name, s) in zip(axes, src.items(), strict=True):
+        lo, hi = np.nanquantile(truth[:, 0], [0.01, 0.99])
+        fig, axes = grid(len(names), N_DRAWS)
+        for row, name in zip(axes, names, strict=True):
             for i, ax in enumerate(row):
-                ax.imshow(s[i, 0].T, origin="lower")
-                ax.set(xticks=[], yticks=[], title=f"{name} draw {i}" if i == 0 else "")
+                ax.imshow(src[name][i, 0].T, origin="lower", vmin=lo, vmax=hi)
+                ax.set(xticks=[], yticks=[], title=f"{name} draw {i}")
         return fig
-    fig, axes = fig_axes(1, len(src))
-    for ax, (name, s) in zip(axes[0], src.items(), strict=True):
-        if kind == "point":
-            ax.imshow(ds["input"].values[0].T, origin="lower", extent=(0, 1, 0, 1), cmap="gray_r")
-            ax.scatter(s[:n, 0, 0], s[:n, 0, 1], color="r", s=12)
-        else:
-            ax.plot(ds["x"], s[:n, 0].T, lw=1)
-        ax.set(title=f"{name}: {n} draws (case 0)")
+    fig, axes = grid(len(names), 1, sharex=True, sharey=True)
+    for ax, name in zip(axes[:, 0], names, strict=True):
+        ax.plot(ds["x"], src[name][:N_DRAWS, 0].T, lw=0.8, color=color(name))
+        ax.set_title(f"{name}: {N_DRAWS} draws, case 0")
+    axes[-1, 0].set_xlabel("x")
     return fig
 
 
-def _correlation(ds, src: dict, fig_axes) -> plt.Figure:
-    kind = ds.attrs["output_kind"]
-    fig, axes = fig_axes(1, len(src) if kind != "point" else 1)
-    for i, (name, s) in enumerate(src.items()):
-        flat = s[:, 0].reshape(s.shape[0], -1)  # case 0, points flattened
-        ref = flat.shape[1] // 2 if kind == "curve" else np.ravel_multi_index(
-            tuple(n // 2 for n in s.shape[2:]), s.shape[2:]) if kind == "field" else 1  # fmt: skip
-        z = (flat - flat.mean(0)) / np.where(flat.std(0) > 0, flat.std(0), np.nan)
-        corr = (z * z[:, [ref]]).mean(0)
-        if kind == "point":
-            axes[0, 0].bar(i, corr[0], label=name)
-            axes[0, 0].set(title="corr(x, y) of the failure point, case 0", xticks=[])
-            axes[0, 0].legend(fontsize=7)
-        elif kind == "field":
-            im = axes[0, i].imshow(corr.reshape(s.shape[2:]).T, origin="lower", vmin=-1, vmax=1,
-                                   cmap="RdBu_r")  # fmt: skip
-            axes[0, i].set(title=f"{name}: corr with centre", xticks=[], yticks=[])
-            plt.colorbar(im, ax=axes[0, i], fraction=0.046)
-        else:
-            axes[0, i].plot(ds["x"], corr)
-            axes[0, i].axvline(float(ds["x"][ref]), color="gray", ls=":")
-            axes[0, i].set(title=f"{name}: corr with x = {float(ds['x'][ref]):.2f}", ylim=(-1, 1))
+def _corr_with(s: np.ndarray, ref: int) -> np.ndarray:
+    """Correlation of every point with point ``ref`` over the samples: s (sample, point)."""
+    z = s - s.mean(0)
+    sd = z.std(0)
+    return (z * z[:, [ref]]).mean(0) / np.where(sd * sd[ref] > 0, sd * sd[ref], np.nan)
+
+
+def correlation(ds: xr.Dataset, src: Mapping[str, np.ndarray]) -> plt.Figure:
+    kind, methods = ds.attrs["output_kind"], _methods(src)
+    flat = {n: s[:, 0].reshape(s.shape[0], -1) for n, s in src.items()}  # case 0
+    shape = src[TRUTH].shape[2:]
+    ref = int(np.ravel_multi_index(tuple(n // 2 for n in shape), shape))
+    truth = _corr_with(flat[TRUTH], ref)
+    if kind == "point":
+        fig, axes = grid(1, 1)
+        ax = axes[0, 0]
+        names = [TRUTH, *methods]
+        vals = [_corr_with(flat[n], 0)[1] if has_spread(flat[n]) else np.nan for n in names]
+        ax.bar(range(len(names)), np.nan_to_num(vals), color=[color(n) for n in names])
+        for i, v in enumerate(vals):
+            if np.isnan(v):
+                ax.text(i, 0, "no spread", rotation=90, ha="center", va="bottom")
+        ax.set_xticks(range(len(names)), names, rotation=60, ha="right")
+        ax.set(ylim=(-1, 1), title="corr(x, y) of the failure point, case 0")
+        return fig
+    if kind == "field":
+        fig, axes = grid(1, 1 + len(methods))
+        panels = [TRUTH, *methods]
+        for ax, name in zip(axes[0], panels, strict=True):
+            if not has_spread(flat[name]):
+                no_spread(ax, name)
+                continue
+            im = ax.imshow(_corr_with(flat[name], ref).reshape(shape).T, origin="lower",
+                           vmin=-1, vmax=1, cmap="RdBu_r")  # fmt: skip
+            ax.set(title=name, xticks=[], yticks=[])
+        fig.colorbar(im, ax=axes[0, :], shrink=0.7, label="corr with centre")
+        return fig
+    fig, axes = grid(len(methods), 1, sharex=True, sharey=True)
+    x = ds["x"].values
+    for ax, name in zip(axes[:, 0], methods, strict=True):
+        if not has_spread(flat[name]):
+            no_spread(ax, name)
+            continue
+        ax.plot(x, truth, color="k", lw=0.8, ls="--", label=TRUTH)
+        ax.plot(x, _corr_with(flat[name], ref), color=color(name), lw=1, label=name)
+        ax.axvline(x[ref], color="0.6", ls=":", lw=0.8)
+        ax.set(ylim=(-1.05, 1.05), title=f"{name}: corr with x = {x[ref]:.2f}")
+        ax.legend(loc="lower right")
+    axes[-1, 0].set_xlabel("x")
     return fig
 
 
-MAX_COLS = 6  # panels per row before a one-row figure wraps
-
-KINDS = {"bands": _bands, "samples": _samples, "correlation": _correlation}
+KINDS = {"bands": bands, "samples": samples, "correlation": correlation}
 
 
 def problem_figure(kind: str, ds: xr.Dataset, src: Mapping[str, np.ndarray]) -> plt.Figure:
@@ -118,17 +184,6 @@ def problem_figure(kind: str, ds: xr.Dataset, src: Mapping[str, np.ndarray]) -> 
     first, then each method) to its samples (sample, case, *output dims)."""
     if kind not in KINDS:
         raise ValueError(f"unknown figure kind {kind!r}; expected one of {sorted(KINDS)}")
-
-    def fig_axes(rows: int, cols: int):
-        if rows == 1 and cols > MAX_COLS:  # one panel per source: wrap into a grid
-            grid_rows = -(-cols // MAX_COLS)
-            fig, axes = plt.subplots(grid_rows, MAX_COLS, figsize=(3.6 * MAX_COLS, 3.5 * grid_rows),
-                                     squeeze=False)  # fmt: skip
-            for extra in axes.flat[cols:]:
-                extra.set_visible(False)
-            return fig, axes.reshape(-1)[:cols].reshape(1, cols)  # still indexed [0, i]
-        return plt.subplots(rows, cols, figsize=(3.6 * cols, 3.0 * rows), squeeze=False)
-
-    fig = KINDS[kind](ds, src, fig_axes)
-    fig.suptitle(f"{ds.attrs['problem']}: {kind}", y=1.02)  # above the panel titles
+    fig = KINDS[kind](ds, src)
+    fig.suptitle(f"{ds.attrs['problem']}: {kind}")
     return fig

@@ -1,4 +1,5 @@
-"""The ratio-study figure: energy distance against the stochastic-parameter ratio."""
+"""The ratio-study figure: energy distance and correlation error against the
+stochastic-parameter ratio, one column per problem."""
 
 from __future__ import annotations
 
@@ -9,37 +10,44 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from uqbench.metrics.tables import RATIO_METRICS, summary_rows
-from uqbench.plots.common import COLORS, plt
+from uqbench.plots.common import color, grid
+
+PANELS = ("energy_distance", "correlation_error")
 
 
 def ratio_study_figure(records: Sequence[Mapping[str, Any]]) -> Figure:
-    """One panel per problem: energy distance (mean ± std over seeds) vs ratio, log x and y.
-
-    Ratios where every seed diverged are marked "DnC" (an x at the panel's top edge).
-    """
+    """Rows: energy distance and correlation error (log y); columns: problems; x: the ratio
+    (log). Mean ± std over seeds per method; a ratio where every seed diverged is marked DnC
+    (an x at the panel's top edge, in the method's colour)."""
     rows = summary_rows(records, ("problem", "method", "ratio"), RATIO_METRICS)
     problems = sorted({r["problem"] for r in rows})
-    fig, axes = plt.subplots(1, len(problems), figsize=(4.5 * len(problems), 3.6), squeeze=False)
-    for ax, problem in zip(axes[0], problems, strict=True):
+    fig, axes = grid(len(PANELS), max(len(problems), 1), sharex=True)
+    for j, problem in enumerate(problems):
         methods = list(dict.fromkeys(r["method"] for r in rows if r["problem"] == problem))
-        for color, method in zip(COLORS, methods, strict=False):
-            pts = sorted(
-                (float(r["ratio"]), r["energy_distance_mean"], r["energy_distance_std"])
-                for r in rows
-                if r["problem"] == problem and r["method"] == method
-            )
-            ok = [(x, y, 0.0 if math.isnan(s) else s) for x, y, s in pts if math.isfinite(y)]
-            if ok:
-                xs, ys, ss = zip(*ok, strict=True)
-                ax.errorbar(xs, ys, yerr=ss, marker="o", color=color, label=method, capsize=2)
-            dnc = [x for x, y, _ in pts if not math.isfinite(y)]
-            if dnc:
-                ax.plot(dnc, [1.0] * len(dnc), "x", color=color, ms=9, clip_on=False,
-                        transform=ax.get_xaxis_transform(), label=f"{method} DnC")  # fmt: skip
-        finite = [r["energy_distance_mean"] for r in rows if r["problem"] == problem]
-        # the unbiased estimator can dip below 0 for near-perfect methods: no log axis then
-        positive = all(y > 0 for y in finite if math.isfinite(y))
-        ax.set(title=problem, xscale="log", yscale="log" if positive else "symlog",
-               xlabel="stochastic-parameter ratio r", ylabel="energy distance (test)")  # fmt: skip
-        ax.legend(fontsize=7)
+        for i, metric in enumerate(PANELS):
+            ax = axes[i, j]
+            for method in methods:
+                pts = sorted(
+                    (float(r["ratio"]), r[f"{metric}_mean"], r[f"{metric}_std"])
+                    for r in rows
+                    if r["problem"] == problem and r["method"] == method
+                )
+                ok = [(x, y, 0.0 if math.isnan(s) else s) for x, y, s in pts if math.isfinite(y)]
+                if ok:
+                    xs, ys, ss = zip(*ok, strict=True)
+                    ax.errorbar(xs, ys, yerr=ss, marker="o", ms=3, color=color(method),
+                                label=method, capsize=2)  # fmt: skip
+                dnc = [x for x, y, _ in pts if not math.isfinite(y)]
+                if dnc:
+                    ax.plot(dnc, [1.0] * len(dnc), "X", color=color(method), ms=7,
+                            clip_on=False, transform=ax.get_xaxis_transform(),
+                            label=f"{method} DnC")  # fmt: skip
+            ys = [r[f"{metric}_mean"] for r in rows if r["problem"] == problem]
+            # the unbiased ED can dip below 0 for near-perfect methods: no log axis then
+            positive = all(y > 0 for y in ys if isinstance(y, float) and math.isfinite(y))
+            ax.set(xscale="log", yscale="log" if positive else "symlog",
+                   ylabel=f"{metric} (test)")  # fmt: skip
+            ax.set_title(problem if i == 0 else "")
+        axes[-1, j].set_xlabel("stochastic-parameter ratio r")
+        axes[0, j].legend(fontsize=8)
     return fig

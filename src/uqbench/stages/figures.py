@@ -9,10 +9,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import xarray as xr
 
 from uqbench import io
-from uqbench.plots import ood_auroc_figure, problem_figure, ratio_study_figure, training_curves
-from uqbench.plots.common import plt
+from uqbench.plots import (
+    calibration_figure,
+    ood_auroc_figure,
+    problem_figure,
+    ratio_study_figure,
+    training_curves,
+)
+from uqbench.plots.common import TRUTH, plt
 
 log = logging.getLogger(__name__)
 Paths = Sequence[str | os.PathLike[str]]
@@ -27,15 +34,26 @@ def save(fig: plt.Figure, outputs: Paths) -> None:
     log.info("wrote %s", ", ".join(map(str, outputs)))
 
 
-def problem_figures(kind: str, data_path: str, prediction_paths: Paths, outputs: Paths) -> None:
-    """Figure ``kind`` (bands, samples, correlation) of one problem's test split: the truth's
-    realizations and each prediction file's samples, all as (sample, case, *output dims)."""
+def _sources(data_path: str, prediction_paths: Paths) -> tuple[xr.Dataset, dict[str, np.ndarray]]:
+    """The test split and every source's samples (sample, case, *output dims): the truth's
+    realizations first, then each prediction file's samples (a diverged run is left out:
+    its samples are NaN)."""
     ds = io.read_data(data_path)
-    src = {"truth": np.moveaxis(ds["output"].values, 1, 0)}
+    src = {TRUTH: np.moveaxis(ds["output"].values, 1, 0)}
     for p in prediction_paths:
         pred = io.read_predictions(p)
-        src[str(pred.attrs["method"])] = pred["prediction"].values
-    save(problem_figure(kind, ds, src), outputs)
+        if pred.attrs["status"] == "ok":
+            src[str(pred.attrs["method"])] = pred["prediction"].values
+    return ds, src
+
+
+def problem_figures(kind: str, data_path: str, prediction_paths: Paths, outputs: Paths) -> None:
+    """Figure ``kind`` of one problem's test split (``plots.problem.KINDS``, or calibration)."""
+    ds, src = _sources(data_path, prediction_paths)
+    if kind == "calibration":
+        save(calibration_figure(src, str(ds.attrs["problem"])), outputs)
+    else:
+        save(problem_figure(kind, ds, src), outputs)
 
 
 def training_curves_figure(logs: Paths, outputs: Paths) -> None:

@@ -1,0 +1,116 @@
+"""The figures' contents (panels, shared colour scales, "no spread", calibration numbers),
+not their pixels."""
+
+import numpy as np
+import pytest
+
+from uqbench.plots.calibration import calibration_figure, coverage, ranks
+from uqbench.plots.common import TRUTH, color
+from uqbench.plots.problem import problem_figure
+from uqbench.plots.ratio import ratio_study_figure
+from uqbench.problems import make_problem
+
+SMALL = {
+    "elu": {"grid": 64},
+    "poisson": {"n": 8},
+    "porous": {"length": 16, "width": 8},
+}
+SIZES = {"train": 4, "val": 4, "test": 3, "ood": 3, "realizations": 40}
+
+
+def sources(problem):
+    """The test split and: truth, a point prediction (no spread), a noisy method."""
+    ds = make_problem(problem, {**SMALL[problem], "sizes": SIZES}).generate("test", 0)
+    truth = np.moveaxis(ds["output"].values, 1, 0)
+    mean = truth.mean(0)
+    rng = np.random.default_rng(0)
+    src = {
+        TRUTH: truth,
+        "deterministic": np.broadcast_to(mean, truth.shape).copy(),
+        "vi": mean + truth.std(0) * rng.standard_normal(truth.shape),
+    }
+    return ds, src
+
+
+def visible(fig):
+    return [ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"]
+
+
+def texts(fig):
+    return [t.get_text() for ax in fig.axes for t in ax.texts]
+
+
+@pytest.mark.parametrize("problem", sorted(SMALL))
+def test_bands_have_a_panel_per_method_and_case_with_the_truth_in_each(problem):
+    ds, src = sources(problem)
+    fig = problem_figure("bands", ds, src)
+    if ds.attrs["output_kind"] == "field":
+        # rows truth + 2 methods; per case a std map and (methods only) a difference map
+        maps = [ax for ax in visible(fig) if ax.images]
+        assert len(maps) == (3 + 2) * 3
+        for case in range(3):  # one colour scale per case: the truth's
+            stds = [ax.images[0].get_clim() for ax in maps if ax.get_title().endswith(
+                f"std, case {case}")]  # fmt: skip
+            assert len(stds) == 3 and len(set(stds)) == 1
+    else:
+        assert len(visible(fig)) == 2 * 3  # methods x cases
+        for ax in visible(fig):
+            labels = {h.get_label() for h in ax.collections} | {h.get_label() for h in ax.lines}
+            assert TRUTH in labels or "truth 95 %" in labels  # the truth in every panel
+
+
+@pytest.mark.parametrize("problem", sorted(SMALL))
+def test_correlation_marks_methods_without_spread(problem):
+    ds, src = sources(problem)
+    fig = problem_figure("correlation", ds, src)
+    assert any("no spread" in t for t in texts(fig))
+    if ds.attrs["output_kind"] == "field":
+        clims = {ax.images[0].get_clim() for ax in visible(fig) if ax.images}
+        assert clims == {(-1.0, 1.0)}  # one shared scale
+
+
+def test_porous_samples_share_the_bar_frame():
+    ds, src = sources("porous")
+    fig = problem_figure("samples", ds, src)
+    for ax in visible(fig):
+        assert ax.get_xlim() == (0.0, 1.0) and ax.get_ylim() == (0.0, 1.0)
+        assert ax.get_box_aspect() == pytest.approx(8 / 16)
+
+
+def test_calibration_of_the_truth_against_itself_is_nominal():
+    rng = np.random.default_rng(1)
+    truth = rng.standard_normal((400, 5, 20))
+    same = rng.standard_normal((400, 5, 20))
+    narrow = 0.3 * same
+    np.testing.assert_allclose(coverage(same, truth), np.linspace(0.1, 0.9, 9), atol=0.02)
+    assert (coverage(narrow, truth) < np.linspace(0.1, 0.9, 9)).all()
+    hist, _ = np.histogram(ranks(same, truth), bins=10, range=(0, 1), density=True)
+    np.testing.assert_allclose(hist, 1.0, atol=0.1)  # flat
+    hist, _ = np.histogram(ranks(narrow, truth), bins=10, range=(0, 1), density=True)
+    assert hist[0] > 2 and hist[-1] > 2  # U-shaped: too narrow
+
+
+def test_calibration_figure_has_one_histogram_per_method_and_a_coverage_panel():
+    _, src = sources("elu")
+    fig = calibration_figure(src, "elu")
+    axes = visible(fig)
+    assert len(axes) == 1 + 2
+    assert axes[0].get_title() == "elu: coverage"
+    assert any("no spread" in t for t in texts(fig))
+
+
+def test_ratio_figure_marks_dnc_and_colours_are_fixed():
+    def rec(ratio, seed, ed, status="ok"):
+        m = {k: {"mean": ed if status == "ok" else np.nan} for k in
+             ("energy_distance", "correlation_error", "spread_ratio", "rel_l2_mean",
+              "coverage_95")}  # fmt: skip
+        return {"problem": "elu", "method": "genuq", "ratio": ratio, "seed": seed,
+                "status": status, "metrics": m}  # fmt: skip
+
+    records = [rec(0.01, s, 0.01 + s * 1e-3) for s in range(2)] + [rec(0.2, 0, 0, "diverged")]
+    fig = ratio_study_figure(records)
+    axes = visible(fig)
+    assert len(axes) == 2  # energy distance and correlation error for one problem
+    assert any(line.get_label() == "genuq DnC" for line in axes[0].lines)
+    assert color("oracle") == color(TRUTH) == "black"
+    assert color("genuq") != color("vi")
