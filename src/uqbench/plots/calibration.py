@@ -74,5 +74,5 @@ def calibration_figure(src: Mapping[str, np.ndarray], problem: str) -> plt.Figur
         cov_ax.plot(LEVELS, coverage(s, truth), marker="o", ms=3, color=color(name), label=name)
     cov_ax.set(title=f"{problem}: coverage", xlabel="nominal level", ylabel="coverage",
                xlim=(0, 1), ylim=(0, 1))  # fmt: skip
-    cov_ax.legend(fontsize=8, loc="lower right")  # below the diagonal: empty
+    fig.legend(*cov_ax.get_legend_handles_labels(), loc="outside right upper")  # one per method
     return fig
