@@ -41,6 +41,15 @@ def grid(rows: int, cols: int, **kw: object) -> tuple[plt.Figure, np.ndarray]:
                         **kw)  # fmt: skip
 
 
+def panels(n: int, max_cols: int = 4, **kw: object) -> tuple[plt.Figure, list[plt.Axes]]:
+    """n panels in rows of at most ``max_cols``; the unused cells of the last row hidden."""
+    cols = min(max_cols, max(n, 1))
+    fig, axes = grid(-(-max(n, 1) // cols), cols, **kw)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, list(axes.flat[:n])
+
+
 def has_spread(samples: np.ndarray) -> bool:
     """Whether an ensemble (sample, ...) varies at all (a point prediction does not)."""
     # the range, not the std: equal samples have a range of exactly 0
@@ -51,4 +60,5 @@ def no_spread(ax: plt.Axes, name: str) -> None:
     """An empty panel that says the method has no spread (instead of plotting 0/0)."""
     ax.text(0.5, 0.5, f"{name}:\nno spread", ha="center", va="center", transform=ax.transAxes,
             color=color(name))  # fmt: skip
-    ax.set(xticks=[], yticks=[])
+    # hide the tick labels only: the ticks of a shared axis belong to every panel
+    ax.tick_params(labelbottom=False, labelleft=False, length=0)

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 import numpy as np
 import xarray as xr
 
-from uqbench.plots.common import TRUTH, color, grid, has_spread, no_spread, plt
+from uqbench.plots.common import TRUTH, color, grid, has_spread, no_spread, panels, plt
 
 CASES = (0, 1, 2)
 N_DRAWS = 5
@@ -115,11 +115,10 @@ def samples(ds: xr.Dataset, src: Mapping[str, np.ndarray]) -> plt.Figure:
                 ax.imshow(src[name][i, 0].T, origin="lower", vmin=lo, vmax=hi)
                 ax.set(xticks=[], yticks=[], title=f"{name} draw {i}")
         return fig
-    fig, axes = grid(len(names), 1, sharex=True, sharey=True)
-    for ax, name in zip(axes[:, 0], names, strict=True):
+    fig, axes = panels(len(names), sharex=True, sharey=True)
+    for ax, name in zip(axes, names, strict=True):
         ax.plot(ds["x"], src[name][:N_DRAWS, 0].T, lw=0.8, color=color(name))
-        ax.set_title(f"{name}: {N_DRAWS} draws, case 0")
-    axes[-1, 0].set_xlabel("x")
+        ax.set(title=f"{name}: {N_DRAWS} draws, case 0", xlabel="x")
     return fig
 
 
@@ -150,8 +149,7 @@ def correlation(ds: xr.Dataset, src: Mapping[str, np.ndarray]) -> plt.Figure:
         return fig
     if kind == "field":
         fig, axes = grid(1, 1 + len(methods))
-        panels = [TRUTH, *methods]
-        for ax, name in zip(axes[0], panels, strict=True):
+        for ax, name in zip(axes[0], [TRUTH, *methods], strict=True):
             if not has_spread(flat[name]):
                 no_spread(ax, name)
                 continue
@@ -160,18 +158,17 @@ def correlation(ds: xr.Dataset, src: Mapping[str, np.ndarray]) -> plt.Figure:
             ax.set(title=name, xticks=[], yticks=[])
         fig.colorbar(im, ax=axes[0, :], shrink=0.7, label="corr with centre")
         return fig
-    fig, axes = grid(len(methods), 1, sharex=True, sharey=True)
+    fig, axes = panels(len(methods), sharex=True, sharey=True)
     x = ds["x"].values
-    for ax, name in zip(axes[:, 0], methods, strict=True):
+    for ax, name in zip(axes, methods, strict=True):
         if not has_spread(flat[name]):
             no_spread(ax, name)
             continue
-        ax.plot(x, truth, color="k", lw=0.8, ls="--", label=TRUTH)
-        ax.plot(x, _corr_with(flat[name], ref), color=color(name), lw=1, label=name)
+        ax.plot(x, truth, color="k", lw=0.8, ls="--", label=f"{TRUTH}, corr with x = {x[ref]:.2f}")
+        ax.plot(x, _corr_with(flat[name], ref), color=color(name), lw=1)
         ax.axvline(x[ref], color="0.6", ls=":", lw=0.8)
-        ax.set(ylim=(-1.05, 1.05), title=f"{name}: corr with x = {x[ref]:.2f}")
-        ax.legend(loc="lower right")
-    axes[-1, 0].set_xlabel("x")
+        ax.set(ylim=(-1.05, 1.05), title=name, xlabel="x")
+    axes[0].legend(loc="lower right")  # the truth: dashed black in every panel
     return fig
 
 
