@@ -17,7 +17,6 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 FIELDS = ("paper", "claim", "threshold", "ours", "paper_value", "verdict", "reason")
-EPISTEMIC_METHODS = ("regrad", "isograd", "decu", "ensemble")
 
 
 @dataclass(frozen=True)
