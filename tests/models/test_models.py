@@ -4,6 +4,7 @@ import pytest
 import torch
 from torch.func import functional_call, vmap
 
+from uqbench.models import decayed
 from uqbench.problems import build_model, model_from_args
 
 CASES = {
@@ -71,3 +72,18 @@ def test_mor_physics_dropout_masks_differ_between_inputs():
     a = torch.randn(1, 32).expand(4, 32)  # four copies of one input
     out = model(a)
     assert out.std(0).mean() > 0  # each copy got its own dropout mask (also in g)
+
+
+def test_deeponet_log_variance_head_can_vanish_at_the_boundary_and_is_not_decayed():
+    """The poisson outputs' POD modes all vanish next to the Dirichlet boundary, so the
+    second channel's offset must be a field (one value per point) to let the variance fall
+    there, and weight decay must not pull it to log σ² = 0 (it did, with poisson's decay 1)."""
+    a, y = CASES["poisson"]
+    model = build_model("poisson", a, y, channels=2)
+    assert model.offset.shape == (1, y[0].numel())
+    decayed_ids = {id(p) for p in decayed(model)}
+    assert id(model.offset) not in decayed_ids
+    with torch.no_grad():  # no input-dependent part (the MLP's last layer starts at zero)
+        model.linear.weight.zero_(), model.linear.bias.zero_()
+        model.offset.copy_(torch.linspace(-8, 0, y[0].numel())[None])
+    torch.testing.assert_close(model(a)[:, 1].flatten(1)[:, 0], torch.full((40,), -8.0))
