@@ -12,9 +12,10 @@ VALIDATE_DIR ?= .validate
 
 .PHONY: setup test lint study bench validate validate-accept clean
 
-$(STAMP): envs/requirements.lock pyproject.toml
+$(STAMP): envs/requirements.lock envs/requirements-nodeps.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r envs/requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r envs/requirements-nodeps.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 

@@ -63,5 +63,6 @@ rule all:
         "results/figures/training_curves.png",
         ratio_study_targets(),
         ood_auroc_targets(),
+        expand("results/figures/{problem}_shift.png", problem=config["problems"]),
         "results/tables/cost.csv",
     default_target: True

@@ -1,12 +1,16 @@
-"""Rule evaluate: metrics JSON of the test and ood predictions against the realizations."""
+"""Rule evaluate: metrics JSON of the test and shift-rung predictions against the
+realizations, with the +cp metrics calibrated on the val predictions."""
 
 from uqbench.logs import to_file
 
 to_file(snakemake.log[0])
 from uqbench.stages.evaluate import evaluate_splits
 
+calibration = snakemake.params.calibration
+splits = [*snakemake.params.splits, calibration]
 evaluate_splits(
-    predictions={"test": snakemake.input.test_predictions, "ood": snakemake.input.ood_predictions},
-    data={"test": snakemake.input.test_data, "ood": snakemake.input.ood_data},
-    outputs={"test": snakemake.output.test, "ood": snakemake.output.ood},
+    predictions={s: snakemake.input[f"{s}_predictions"] for s in splits},
+    data={s: snakemake.input[f"{s}_data"] for s in splits},
+    outputs={s: snakemake.output[s] for s in snakemake.params.splits},
+    calibration=calibration,
 )

@@ -8,8 +8,8 @@ from uqbench.stages.predict import predict_oracle
 predict_oracle(
     problem=snakemake.wildcards.problem,
     settings=snakemake.params.settings,
-    data_paths=[snakemake.input.test, snakemake.input.ood],
-    outputs=[snakemake.output.test, snakemake.output.ood],
+    data_paths=[snakemake.input[s] for s in snakemake.params.splits],
+    outputs=[snakemake.output[s] for s in snakemake.params.splits],
     n_samples=snakemake.params.n_samples,
     seed=int(snakemake.wildcards.seed),
 )

@@ -7,8 +7,10 @@ the schema and the classes against it. Adding a method = its module in
 
 Traits:
 
-* ``sweeps_ratio``: trained once per stochastic-parameter ratio (``ratios``); else once,
-  with ratio ``na`` in paths.
+* ``ratio``: how the method uses the stochastic-parameter ratio: ``sweep`` (trained once
+  per ratio of ``ratios``: the ratio study), ``main`` (a subset of the same size as the
+  swept methods' at ``main_ratio`` only; in the per-problem tables, not the ratio study) or
+  ``none`` (trained once, with ratio ``na`` in paths).
 * ``epistemic``: has an epistemic score (predict writes it, evaluate scores OOD detection).
 * ``needs``: methods whose trained model this one works on (the post-hoc methods use the
   deterministic model's checkpoint); a config naming it without them is rejected.
@@ -24,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 ROLES = ("oracle", "reference", "method")
+RATIO_USES = ("none", "main", "sweep")
 # The model every learned method's validation error is compared with (divergence check).
 DIVERGENCE_REFERENCE = "deterministic"
 NO_RATIO = "na"  # the ratio's path form for methods that do not sweep it
@@ -34,7 +37,7 @@ class MethodTraits:
     name: str
     cls: str | None
     role: str = "method"
-    sweeps_ratio: bool = False
+    ratio: str = "none"
     epistemic: bool = False
     needs: tuple[str, ...] = ()
 
@@ -43,6 +46,18 @@ class MethodTraits:
             raise ValueError(f"method {self.name!r}: role must be one of {ROLES}")
         if (self.cls is None) != (self.role == "oracle"):
             raise ValueError(f"method {self.name!r}: only the oracle has no class")
+        if self.ratio not in RATIO_USES:
+            raise ValueError(f"method {self.name!r}: ratio must be one of {RATIO_USES}")
+
+    @property
+    def sweeps_ratio(self) -> bool:
+        """Whether the method runs at every ratio of ``ratios`` (the ratio study)."""
+        return self.ratio == "sweep"
+
+    @property
+    def uses_ratio(self) -> bool:
+        """Whether the method has a stochastic subset, hence a ratio (swept or the main one)."""
+        return self.ratio != "none"
 
     @property
     def trained(self) -> bool:
@@ -65,6 +80,7 @@ def _m(name: str, cls: str | None, **traits: object) -> MethodTraits:
     return MethodTraits(name, cls and f"uqbench.methods.{cls}", **traits)  # type: ignore[arg-type]
 
 
+DET = "deterministic"  # the trained model the post-hoc methods work on
 # Table order: the oracle (the floor), the references, then the methods.
 CATALOGUE: dict[str, MethodTraits] = {
     t.name: t
@@ -73,15 +89,17 @@ CATALOGUE: dict[str, MethodTraits] = {
         _m("climatology", "climatology:Climatology", role="reference"),
         _m("ridge", "ridge:Ridge", role="reference"),
         _m("deterministic", "deterministic:Deterministic"),
-        _m("genuq", "genuq:GenUQ", sweeps_ratio=True),
-        _m("vi", "vi:VI", sweeps_ratio=True),
-        _m("flow", "flow:Flow", sweeps_ratio=True),
+        _m("genuq", "genuq:GenUQ", ratio="sweep"),
+        _m("vi", "vi:VI", ratio="sweep"),
+        _m("flow", "flow:Flow", ratio="sweep"),
         _m("mc_dropout", "mc_dropout:MCDropout"),
         _m("ensemble", "ensemble:Ensemble", epistemic=True),
-        _m("regrad", "regrad:Regrad", epistemic=True, needs=("deterministic",)),
-        _m("isograd", "isograd:Isograd", epistemic=True, needs=("deterministic",)),
+        _m("regrad", "regrad:Regrad", epistemic=True, needs=(DET,)),
+        _m("isograd", "isograd:Isograd", epistemic=True, needs=(DET,)),
         _m("ecsg", "ecsg:Ecsg"),
         _m("decu", "decu:Decu", epistemic=True),
+        _m("laplace", "laplace:Laplace", ratio="main", epistemic=True, needs=(DET,)),
+        _m("pno", "pno:PNO"),
     )
 }
 ORACLE = "oracle"

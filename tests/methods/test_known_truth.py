@@ -22,7 +22,8 @@ from uqbench.metrics.scores import correlation_error, interval_coverage
 from uqbench.problems import make_problem
 
 SETTINGS = {
-    "grid": 16, "modes": 4, "ood_modes": 6, "amplitude_log_std": 0.3, "length_log_std": 0.0,
+    "grid": 16, "modes": 4, "shift_modes": [5, 6, 7], "amplitude_log_std": 0.3,
+    "length_log_std": 0.0,
     "sizes": {"train": 512, "val": 256, "test": 64, "ood": 4, "realizations": 200},
 }  # fmt: skip
 RECIPE = {"epochs": 150, "batch_size": 32, "lr": 3e-3, "patience": 30}
@@ -43,6 +44,8 @@ HYPER = {
         "hidden": [64, 64],
     },
     "decu": {"members": 4},
+    "laplace": {},
+    "pno": {**PHASE, "n_z": 8},
 }
 VAR_A = (math.exp(0.3**2) - 1) * math.exp(0.3**2)  # Var[A] of A = exp(0.3 ξ)
 # Predictive variance / exact variance, averaged over points and cases, within a factor 2.
@@ -128,7 +131,14 @@ def test_the_toy_truth_is_the_closed_form(toy):
     assert float(correlation_error(truth[:100], truth[100:]).mean()) < 0.05
 
 
-@pytest.mark.parametrize("name", sorted(HYPER))
+# pno cannot represent this law: its dropout masks are independent per grid point (the
+# pointwise MLP h) and per wavenumber (g), so no mask pattern makes one global amplitude A,
+# and the energy score then trades spread for sharpness (0.41-0.53 over p in 0.1-0.3 and
+# 60-150 epochs). Its own test below pins that finding; the generic windows skip it.
+MISSPECIFIED = ("pno",)
+
+
+@pytest.mark.parametrize("name", sorted(set(HYPER) - set(MISSPECIFIED)))
 def test_each_method_learns_the_spread_and_covers(name, toy):
     s = fitted(name, toy)
     spread = float(s.var(0).mean() / toy["variance"].mean())
@@ -141,3 +151,16 @@ def test_genuq_keeps_the_correlation_that_vi_loses(toy):
     genuq = exact_correlation_error(fitted("genuq", toy), toy)
     vi = exact_correlation_error(fitted("vi", toy), toy)
     assert genuq < 0.5 * vi, (genuq, vi)
+
+
+def test_pno_under_disperses_where_dropout_cannot_make_the_amplitude(toy):
+    """The answer the pno row gives: the same energy score with dropout's independent masks
+    instead of GenUQ's generator learns a spread of the right order but too narrow, without
+    the rank-one correlation that GenUQ keeps."""
+    s = fitted("pno", toy)
+    spread = float(s.var(0).mean() / toy["variance"].mean())
+    coverage = float(interval_coverage(s, toy["truth"], 0.9).mean())
+    assert 0.25 < spread < 0.8, spread
+    assert 0.6 < coverage < 0.9, coverage
+    pno, genuq = exact_correlation_error(s, toy), exact_correlation_error(fitted("genuq", toy), toy)
+    assert pno > 2 * genuq, (pno, genuq)

@@ -8,6 +8,7 @@ from uqbench.plots.calibration import calibration_figure, coverage, ranks
 from uqbench.plots.common import TRUTH, color
 from uqbench.plots.problem import problem_figure
 from uqbench.plots.ratio import ratio_study_figure
+from uqbench.plots.shift import shift_figure
 from uqbench.problems import make_problem
 
 SMALL = {
@@ -114,3 +115,25 @@ def test_ratio_figure_marks_dnc_and_colours_are_fixed():
     assert any(line.get_label() == "genuq DnC" for line in axes[0].lines)
     assert color("oracle") == color(TRUTH) == "black"
     assert color("genuq") != color("vi")
+
+
+def test_shift_figure_has_a_line_per_method_over_the_rungs():
+    rungs = ["test", "ood_mild", "ood", "ood_strong"]
+
+    def rec(method, split, spread, auroc=None):
+        m = {"spread_ratio": {"mean": spread}}
+        if auroc is not None:
+            m["shift_auroc"] = {"mean": auroc}
+        return {"problem": "elu", "method": method, "ratio": None, "seed": 0, "split": split,
+                "status": "ok", "metrics": m}  # fmt: skip
+
+    records = [rec("oracle", s, 1.0) for s in rungs]
+    records += [rec("ensemble", s, 1.0 - 0.2 * i, None if s == "test" else 0.6 + 0.1 * i)
+                for i, s in enumerate(rungs)]  # fmt: skip
+    records += [rec("deterministic", s, 0.0) for s in rungs]  # no spread: no line
+    fig = shift_figure(records, rungs, {s: s for s in rungs})
+    spread, auroc = visible(fig)
+    labels = {c.get_label() for c in spread.containers}
+    assert labels == {"oracle", "ensemble"}  # the point prediction has no spread line
+    assert {c.get_label() for c in auroc.containers} == {"ensemble"}
+    assert [t.get_text() for t in auroc.get_xticklabels()] == rungs[1:]

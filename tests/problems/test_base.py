@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from uqbench.problems import PROBLEMS, SPLITS, make_problem
+from uqbench.problems import PROBLEMS, SHIFTS, SPLITS, make_problem
 
 
 @pytest.mark.parametrize("name", sorted(PROBLEMS))
@@ -11,7 +11,7 @@ from uqbench.problems import PROBLEMS, SPLITS, make_problem
 def test_split_layout(name, split, tiny_sizes):
     ds = make_problem(name, {"sizes": tiny_sizes}).generate(split, seed=3)
     n_real = 1 if split in ("train", "val") else tiny_sizes["realizations"]
-    assert ds.sizes["case"] == tiny_sizes[split]
+    assert ds.sizes["case"] == tiny_sizes["ood" if split in SHIFTS else split]
     assert ds.sizes["realization"] == n_real
     assert ds["input"].dims[0] == "case"
     assert ds["output"].dims[:2] == ("case", "realization")
@@ -46,3 +46,16 @@ def test_unknown_problem_and_setting_are_named():
         make_problem("elu", {"sizes": {"train": 0}})
     with pytest.raises(ValueError, match="unknown split"):
         make_problem("elu").generate("holdout", 0)
+    with pytest.raises(ValueError, match=r"data\.poisson\.shift_forcing_length needs one value"):
+        make_problem("poisson", {"shift_forcing_length": [0.1, 0.05]})
+
+
+@pytest.mark.parametrize("name", sorted(PROBLEMS))
+def test_the_ladder_keeps_ood_in_the_middle_and_its_rungs_differ(name, tiny_sizes):
+    """The middle rung keeps the split name (and input stream) of the single OOD split it
+    replaces; the rungs draw different inputs and each names its law."""
+    p = make_problem(name, {"sizes": tiny_sizes})
+    rungs = {s: p.generate(s, 0)["input"].values for s in SHIFTS}
+    assert SHIFTS[1] == "ood"
+    assert not np.array_equal(rungs["ood_mild"], rungs["ood_strong"])
+    assert all(p.shift_law(i) for i in range(len(SHIFTS)))

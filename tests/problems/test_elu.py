@@ -6,10 +6,10 @@ from uqbench.problems.elu import Elu
 
 
 def test_input_mode_variances_follow_the_decay():
-    p = Elu({"grid": 64, "modes": 8, "ood_modes": 16})
+    p = Elu({"grid": 64, "modes": 8, "shift_modes": [12, 16, 24]})
     rng = np.random.default_rng(0)
-    for ood, modes, decay in ((False, 8, 2.0), (True, 16, 1.0)):
-        u = p.sample_inputs(20000, rng, ood)
+    for rung, modes, decay in ((None, 8, 2.0), (0, 12, 1.5), (1, 16, 1.0), (2, 24, 0.5)):
+        u = p.sample_inputs(20000, rng, rung)
         c = np.fft.rfft(u, axis=-1) / (64 / 2)  # a_k - i b_k for k >= 1
         k = np.arange(1, modes + 1)
         var_a = (c.real[:, 1 : modes + 1] ** 2).mean(0)
@@ -19,7 +19,7 @@ def test_input_mode_variances_follow_the_decay():
 
 def test_operator_is_a_random_smoothing_of_elu():
     p = Elu({"grid": 64, "amplitude_log_std": 0.0, "length_log_std": 0.0, "length": 0.3})
-    u = p.sample_inputs(3, np.random.default_rng(1), False)
+    u = p.sample_inputs(3, np.random.default_rng(1), None)
     out = p.sample_outputs(u, 5, np.random.default_rng(2), paired=False)
     # deterministic operator when both log-stds are zero: all realizations equal
     np.testing.assert_allclose(out, np.broadcast_to(out[:, :1], out.shape), atol=1e-12)
@@ -31,7 +31,7 @@ def test_operator_is_a_random_smoothing_of_elu():
 
 def test_realizations_are_operator_draws_shared_by_all_inputs():
     p = Elu({"grid": 64})
-    u = p.sample_inputs(4, np.random.default_rng(3), False)
+    u = p.sample_inputs(4, np.random.default_rng(3), None)
     out = p.sample_outputs(u, 6, np.random.default_rng(4), paired=False)
     # realization r of input c is the same operator applied to every input: the amplitude
     # ratio between realizations does not depend on the input at k = 0 of ELU(u) > 0 ...

@@ -8,8 +8,9 @@ from uqbench.problems.porous import Porous
 
 def test_porosity_reaches_the_target_range():
     p = Porous()
-    for ood, (lo, hi) in ((False, (0.01, 0.05)), (True, (0.08, 0.12))):
-        img = p.sample_inputs(40, np.random.default_rng(0), ood)
+    ladder = ((None, (0.01, 0.05)), (0, (0.05, 0.08)), (1, (0.08, 0.12)), (2, (0.12, 0.18)))
+    for rung, (lo, hi) in ladder:
+        img = p.sample_inputs(40, np.random.default_rng(0), rung)
         por = img.mean(axis=(1, 2))
         max_void = np.pi * 3.0**2 / img[0].size  # overshoot by at most one void
         assert (por >= lo).all() and (por <= hi + max_void).all()
@@ -18,7 +19,7 @@ def test_porosity_reaches_the_target_range():
 
 def test_failure_points_are_in_metal_and_cluster_at_pores():
     p = Porous()
-    img = p.sample_inputs(20, np.random.default_rng(1), False)
+    img = p.sample_inputs(20, np.random.default_rng(1), None)
     out = p.sample_outputs(img, 64, np.random.default_rng(2), paired=False)  # (case, real, 2)
     assert ((out > 0) & (out < 1)).all()
     ix = np.floor(out[..., 0] * p.settings.length).astype(int)

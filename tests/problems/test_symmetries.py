@@ -11,7 +11,7 @@ from uqbench.problems.porous import Porous
 
 def test_porous_stress_is_reflected_with_the_bar():
     p = Porous({"length": 24, "width": 12})
-    img = p.sample_inputs(3, np.random.default_rng(0), False)
+    img = p.sample_inputs(3, np.random.default_rng(0), None)
     s = p.stress(img)
     for axis in (1, 2):  # x (grips swap) and y (sides swap)
         np.testing.assert_allclose(p.stress(np.flip(img, axis)), np.flip(s, axis), atol=1e-9)

@@ -8,9 +8,12 @@ import numpy as np
 from uqbench import io
 from uqbench.stages.evaluate import evaluate_splits
 
+SCORE_SHIFT = {"test": 0.0, "ood_mild": 0.5, "ood": 1.0, "ood_strong": 1.0, "val": 0.0}
+
 
 def _split_files(tmp_path, split, seed, status="ok"):
     rng = np.random.default_rng(seed)
+    realizations = 1 if split == "val" else 5
     coords = {"x": np.arange(6.0)}
     attrs = {
         "problem": "elu",
@@ -19,31 +22,53 @@ def _split_files(tmp_path, split, seed, status="ok"):
         "config_hash": "h",
         "output_kind": "curve",
     }
-    data = io.data_dataset(rng.normal(size=(4, 6)), rng.normal(size=(4, 5, 6)), ("x",), ("x",),
-                           coords, attrs)  # fmt: skip
+    outputs = rng.normal(size=(4, realizations, 6))
+    data = io.data_dataset(rng.normal(size=(4, 6)), outputs, ("x",), ("x",), coords, attrs)
     io.write_dataset(data, tmp_path / f"{split}_data.nc")
     samples = rng.normal(size=(7, 4, 6)) if status == "ok" else np.full((7, 4, 6), np.nan)
-    score = rng.random(4) + (1.0 if split == "ood" else 0.0)  # ood scores all higher
+    score = rng.random(4) + SCORE_SHIFT[split]  # ood scores all higher, mild ones in between
     pattrs = {"problem": "elu", "method": "ensemble", "seed": 0, "status": status}
     pred = io.prediction_dataset(samples, ("x",), coords, pattrs, score)
     io.write_dataset(pred, tmp_path / f"{split}_pred.nc")
 
 
+SPLITS = ("test", "ood_mild", "ood", "ood_strong")
+
+
+def _evaluate(tmp_path, out):
+    splits = [*out, "val"]
+    return evaluate_splits({s: tmp_path / f"{s}_pred.nc" for s in splits},
+                           {s: tmp_path / f"{s}_data.nc" for s in splits}, out)  # fmt: skip
+
+
 def test_evaluate_splits_adds_the_epistemic_metrics_to_test(tmp_path):
-    for split in ("test", "ood"):
+    for split in (*SPLITS, "val"):
         _split_files(tmp_path, split, seed=len(split))
-    out = {s: tmp_path / f"{s}.json" for s in ("test", "ood")}
-    res = evaluate_splits({s: tmp_path / f"{s}_pred.nc" for s in out},
-                             {s: tmp_path / f"{s}_data.nc" for s in out}, out)  # fmt: skip
+    out = {s: tmp_path / f"{s}.json" for s in SPLITS}
+    res = _evaluate(tmp_path, out)
     assert res["test"]["metrics"]["ood_auroc"]["mean"] == 1.0  # perfectly separated scores
     for name in ("score_error_spearman_test", "score_error_spearman_pooled"):
         assert -1 <= res["test"]["metrics"][name]["mean"] <= 1
     assert "ood_auroc" not in res["ood"]["metrics"]
-    assert out["test"].exists() and out["ood"].exists()
+    # every rung's AUROC against test; the ood rung's equals the test record's ood_auroc
+    assert res["ood"]["metrics"]["shift_auroc"]["mean"] == 1.0
+    assert 0.5 <= res["ood_mild"]["metrics"]["shift_auroc"]["mean"] < 1.0
+    assert "shift_auroc" not in res["test"]["metrics"]
+    # the conformal factor is fitted once (val) and applied to every split
+    factors = {res[s]["metrics"]["cp_factor"]["mean"] for s in SPLITS}
+    assert len(factors) == 1 and all(math.isfinite(f) and f > 0 for f in factors)
+    for s in SPLITS:
+        m = res[s]["metrics"]
+        f = m["cp_factor"]["mean"]
+        assert math.isclose(m["spread_ratio_cp"]["mean"], f**2 * m["spread_ratio"]["mean"],
+                            rel_tol=1e-9)  # fmt: skip
+        assert math.isclose(m["width_90_cp"]["mean"], f * m["width_90"]["mean"], rel_tol=1e-9)
+    assert all(out[s].exists() for s in SPLITS)
     assert io.read_metrics(out["test"]) == json.loads(json.dumps(res["test"]))
     assert res["test"]["ratio"] is None  # ensemble sweeps no ratio: none, not "na"
 
     _split_files(tmp_path, "ood", seed=3, status="diverged")
-    res = evaluate_splits({s: tmp_path / f"{s}_pred.nc" for s in out},
-                             {s: tmp_path / f"{s}_data.nc" for s in out}, out)  # fmt: skip
+    res = _evaluate(tmp_path, out)
     assert math.isnan(res["test"]["metrics"]["ood_auroc"]["mean"])
+    assert math.isnan(res["ood"]["metrics"]["shift_auroc"]["mean"])
+    assert math.isnan(res["ood"]["metrics"]["coverage_90_cp"]["mean"])

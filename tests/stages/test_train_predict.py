@@ -34,8 +34,11 @@ def run(data, tmp_path, hyper, recipe=RECIPE, **kw):
     status = train("elu", "vi", 0.05, 0, hyper, recipe, str(data / "train.nc"),
                    str(data / "val.nc"), str(model), str(tmp_path / "log.csv"), device="cpu",
                    **kw)  # fmt: skip
-    predict(str(model), str(data / "test.nc"), str(tmp_path / "test.nc"), 8, 0, device="cpu")
-    result = evaluate_splits({"test": tmp_path / "test.nc"}, {"test": data / "test.nc"},
+    splits = ("val", "test")  # val calibrates (+cp)
+    predict(str(model), [str(data / f"{s}.nc") for s in splits],
+            [str(tmp_path / f"{s}.nc") for s in splits], 8, 0, device="cpu")  # fmt: skip
+    result = evaluate_splits({s: tmp_path / f"{s}.nc" for s in splits},
+                             {s: data / f"{s}.nc" for s in splits},
                              {"test": tmp_path / "test.json"})["test"]  # fmt: skip
     return status, io.load_checkpoint(model), result
 

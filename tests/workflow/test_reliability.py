@@ -15,7 +15,8 @@ import xarray as xr
 
 from tests.workflow.conftest import REPO, SNAKEMAKE, run_snakemake, tiny_configs
 from uqbench import io
-from uqbench.metrics.evaluate import METRICS
+from uqbench.metrics.evaluate import CALIBRATED, METRICS
+from uqbench.problems import SPLITS
 
 pytestmark = pytest.mark.slow
 RELIABILITY = REPO / "tests" / "config" / "reliability.yaml"
@@ -55,7 +56,7 @@ def test_diverging_method_is_reported_and_the_study_completes(reference):
     assert all(math.isnan(v["mean"]) for v in vi["metrics"].values())
     table = (reference / "results/tables/elu_metrics.md").read_text()
     vi_row = next(line for line in table.splitlines() if line.startswith("| vi |"))
-    assert vi_row.count("DnC") == len(METRICS)  # every aleatoric metric
+    assert vi_row.count("DnC") == len(METRICS) + len(CALIBRATED)  # aleatoric and +cp
     assert (
         "| elu | vi | 0.05 | DnC | DnC | DnC |"
         in (reference / "results/tables/ratio_study.md").read_text()
@@ -71,7 +72,7 @@ def test_diverging_method_is_reported_and_the_study_completes(reference):
 def test_same_config_same_numbers_other_seed_other_numbers(reference, tmp_path):
     again = tmp_path / "again"
     run_snakemake(again, configfiles=(RELIABILITY,))
-    for split in ("train", "val", "test", "ood"):
+    for split in SPLITS:
         a = xr.load_dataset(reference / f"results/data/elu/{split}.nc", engine="h5netcdf")
         b = xr.load_dataset(again / f"results/data/elu/{split}.nc", engine="h5netcdf")
         for var in ("input", "output"):

@@ -8,13 +8,14 @@ import yaml
 from tests.workflow.conftest import TINY, run_snakemake
 from uqbench import io
 from uqbench.catalogue import CATALOGUE, ratio_label, traits
+from uqbench.problems import SHIFTS
 
 CONFIG = yaml.safe_load(TINY.read_text())
 PROBLEMS = tuple(CONFIG["problems"])
 # (method, ratio in paths, ratio in tables)
 METHOD_RUNS = tuple(
     (m, ratio_label(CONFIG["main_ratio"]), ratio_label(CONFIG["main_ratio"]))
-    if traits(m).sweeps_ratio
+    if traits(m).uses_ratio
     else (m, "na", "–")
     for m in CATALOGUE
 )
@@ -33,7 +34,7 @@ def study(tmp_path_factory):
 
 def test_every_target_exists(study):
     for p in PROBLEMS:
-        for kind in ("bands", "samples", "correlation", "calibration"):
+        for kind in ("bands", "samples", "correlation", "calibration", "shift"):
             assert (study / f"results/figures/{p}_{kind}.png").stat().st_size > 0
             assert (study / f"results/figures/{p}_{kind}.pdf").exists()
         assert (study / f"results/tables/{p}_metrics.md").exists()
@@ -58,14 +59,14 @@ def test_every_target_exists(study):
         assert float(skill) == 0  # climatology's skill against itself
         for method, _, ratio in METHOD_RUNS:
             assert f"| {method} | {ratio} |" in table
-            if ratio != "–":
+            if traits(method).sweeps_ratio:
                 assert f"| {p} | {method} | {ratio} |" in ratio_md
 
 
 def test_metrics_are_finite_with_status_ok(study):
     for p in PROBLEMS:
         for method, ratio, _ in METHOD_RUNS:
-            for split in ("test", "ood"):
+            for split in ("test", *SHIFTS):
                 path = study / f"results/metrics/{p}/{method}/r{ratio}/s0/{split}.json"
                 result = io.read_metrics(path)
                 assert result["status"] == "ok"
@@ -76,6 +77,11 @@ def test_metrics_are_finite_with_status_ok(study):
                     if name == "variogram_score" and p == "porous":
                         continue  # finite too, but only one pair of components
                     assert math.isfinite(value["mean"]), (path, name)
+                # every method with a spread is calibrated on val (+cp); a point one is not
+                spread = result["metrics"]["spread_ratio"]["mean"] > 0
+                assert ("cp_factor" in result["metrics"]) == spread, (path, "cp_factor")
+                if split != "test" and traits(method).epistemic:
+                    assert "shift_auroc" in result["metrics"], path
 
 
 def test_training_log_records_progress(study):

@@ -11,8 +11,12 @@ from uqbench.catalogue import (
     traits,
 )
 
-SPLITS = ["train", "val", "test", "ood"]
-EVAL_SPLITS = ["test", "ood"]
+# the splits of uqbench.problems.base.SPLITS (a test checks they agree): the shift ladder
+# ood_mild, ood, ood_strong, from mild to strong; val calibrates (+cp), so it is predicted
+SHIFTS = ["ood_mild", "ood", "ood_strong"]
+SPLITS = ["train", "val", "test", *SHIFTS]
+EVAL_SPLITS = ["test", *SHIFTS]
+PREDICT_SPLITS = ["val", *EVAL_SPLITS]
 FIGURE_KINDS = ["bands", "samples", "correlation", "calibration"]  # one figure per problem
 check_study(config["methods"])  # a method without the methods it needs fails here
 RATIO_METHODS = select(config["methods"], sweeps_ratio=True)
@@ -71,9 +75,10 @@ def ratio_value(wildcards):
 
 
 def ratios_of(method, main_only=False):
-    if not traits(method).sweeps_ratio:
+    t = traits(method)
+    if not t.uses_ratio:
         return [NO_RATIO]
-    return [MAIN_RATIO] if main_only else RATIOS
+    return [MAIN_RATIO] if main_only or not t.sweeps_ratio else RATIOS
 
 
 def runs(problem, main_only=False, seeds=None, methods=None, trained=False):

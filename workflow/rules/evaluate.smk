@@ -1,16 +1,18 @@
-# Evaluation: metrics JSON of the test and ood predictions against the true realizations;
-# the test JSON also holds the epistemic metrics (test vs ood) of methods with a score.
+# Evaluation: metrics JSON of the test and shift-rung predictions against the true
+# realizations, each with its conformally calibrated (+cp, factor fitted on the val
+# predictions) twin; the test JSON holds the epistemic metrics (test vs ood) of methods with
+# a score, each rung's JSON its shift_auroc (test vs that rung).
 
 
 rule evaluate:
     input:
-        test_predictions=f"results/predictions/{RUN}/test.nc",
-        ood_predictions=f"results/predictions/{RUN}/ood.nc",
-        test_data="results/data/{problem}/test.nc",
-        ood_data="results/data/{problem}/ood.nc",
+        **{f"{s}_predictions": f"results/predictions/{RUN}/{s}.nc" for s in PREDICT_SPLITS},
+        **{f"{s}_data": f"results/data/{{problem}}/{s}.nc" for s in PREDICT_SPLITS},
     output:
-        test=f"results/metrics/{RUN}/test.json",
-        ood=f"results/metrics/{RUN}/ood.json",
+        **{s: f"results/metrics/{RUN}/{s}.json" for s in EVAL_SPLITS},
+    params:
+        splits=EVAL_SPLITS,
+        calibration="val",
     log:
         f"logs/evaluate/{RUN}.log",
     benchmark:

@@ -99,3 +99,33 @@ rule ood_auroc_figure:
         "../../envs/uqbench.yaml"
     script:
         "../../scripts/ood_auroc_figure.py"
+
+
+# The shift ladder of one problem: spread ratio and OOD AUROC against the rung (test, then
+# ood_mild, ood, ood_strong), every method at the main ratio, all seeds.
+rule shift_figure:
+    input:
+        lambda wc: [
+            f
+            for split in EVAL_SPLITS
+            for f in run_files(
+                f"results/metrics/{RUN}/{{split}}.json", wc.problem, main_only=True, split=split
+            )
+        ],
+    output:
+        report(
+            "results/figures/{problem}_shift.png",
+            caption="../report/shift.rst",
+            category="4. Out of distribution",
+        ),
+        "results/figures/{problem}_shift.pdf",
+    params:
+        settings=data_settings,
+    log:
+        "logs/figures/{problem}_shift.log",
+    benchmark:
+        "benchmarks/figures/{problem}_shift.tsv"
+    conda:
+        "../../envs/uqbench.yaml"
+    script:
+        "../../scripts/shift_figure.py"

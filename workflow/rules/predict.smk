@@ -1,5 +1,5 @@
-# Prediction: predictive samples of a trained model for the test and ood splits (one job
-# loads the model once and writes one file per split).
+# Prediction: predictive samples of a trained model for val (it calibrates, +cp), test and
+# every shift rung (one job loads the model once and writes one file per split).
 
 
 rule predict:
@@ -7,12 +7,11 @@ rule predict:
         method=TRAINED,
     input:
         model=f"results/models/{RUN}/model.pt",
-        test="results/data/{problem}/test.nc",
-        ood="results/data/{problem}/ood.nc",
+        **{s: f"results/data/{{problem}}/{s}.nc" for s in PREDICT_SPLITS},
     output:
-        test=f"results/predictions/{RUN}/test.nc",
-        ood=f"results/predictions/{RUN}/ood.nc",
+        **{s: f"results/predictions/{RUN}/{s}.nc" for s in PREDICT_SPLITS},
     params:
+        splits=PREDICT_SPLITS,
         n_samples=config["n_samples"],
         device=config["device"],
     resources:
@@ -31,12 +30,14 @@ rule predict:
 # stream no data file uses) as predictions, scored like every method. No training job.
 rule predict_oracle:
     input:
-        test="results/data/{problem}/test.nc",
-        ood="results/data/{problem}/ood.nc",
+        **{s: f"results/data/{{problem}}/{s}.nc" for s in PREDICT_SPLITS},
     output:
-        test=f"results/predictions/{{problem}}/{ORACLE}/r{NO_RATIO}/s{{seed}}/test.nc",
-        ood=f"results/predictions/{{problem}}/{ORACLE}/r{NO_RATIO}/s{{seed}}/ood.nc",
+        **{
+            s: f"results/predictions/{{problem}}/{ORACLE}/r{NO_RATIO}/s{{seed}}/{s}.nc"
+            for s in PREDICT_SPLITS
+        },
     params:
+        splits=PREDICT_SPLITS,
         settings=data_settings,
         n_samples=config["n_samples"],
     log:

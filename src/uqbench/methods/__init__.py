@@ -44,7 +44,7 @@ def make_method(
         traits(name)  # unknown names raise there, naming the catalogue
         raise ValueError(f"method {name!r} has no class: it is predicted, never built")
     cls = METHODS[name]
-    return cls(problem, hyper, ratio=ratio if cls.traits().sweeps_ratio else None, seed=seed,
+    return cls(problem, hyper, ratio=ratio if cls.traits().uses_ratio else None, seed=seed,
                device=device, recipe=recipe)  # fmt: skip
 
 

@@ -109,7 +109,7 @@ class Method(ABC):
             hyper = from_mapping(self.Hyper, hyper, where=f"hyper.{self.name}")
         if not isinstance(recipe, Optim):
             recipe = from_mapping(Optim, recipe, where=f"base_model.{problem}")
-        if self.traits().sweeps_ratio and ratio is None:
+        if self.traits().uses_ratio and ratio is None:
             raise ValueError(f"method {self.name!r} needs a stochastic-parameter ratio")
         self.problem, self.hyper, self.ratio, self.seed = problem, hyper, ratio, seed
         self.recipe = recipe

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import torch
 
-from uqbench.metrics import epistemic, scores
+from uqbench.metrics import conformal, epistemic, scores
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,11 @@ METRICS = (
 # over test ∪ ood (mostly what the AUROC says again)
 EPISTEMIC = ("ood_auroc", "score_error_spearman_test", "score_error_spearman_pooled")
 N_PAIRS = 2000  # the variogram score's point pairs: all distinct ones up to this many
+# metrics also reported for the conformally rescaled samples (``metrics.conformal``), as
+# ``<name>_cp``, with the factor itself as ``cp_factor``
+CP_METRICS = ("coverage_90", "width_90", "energy_score", "energy_distance", "crps",
+              "spread_ratio")  # fmt: skip
+CALIBRATED = ("cp_factor", *(f"{m}_cp" for m in CP_METRICS))
 # per-case parts of the ratio metrics: spread_ratio = Σ pred_variance / Σ true_variance
 RATIOS = {"spread_ratio": ("pred_variance", "true_variance")}
 
@@ -76,6 +81,20 @@ def per_case_metrics(samples: torch.Tensor, truths: torch.Tensor, chunk: int = 8
         out["pred_variance"].append(scores.mean_variance(x))
         out["true_variance"].append(scores.mean_variance(y))
     return {k: torch.cat(v) for k, v in out.items()}
+
+
+def calibrated_metrics(
+    samples: torch.Tensor, truths: torch.Tensor, factor: float
+) -> dict[str, dict[str, float]]:
+    """The ``CALIBRATED`` metrics: ``cp_factor`` and the ``CP_METRICS`` of the samples
+    (m, case, d) rescaled about their mean by ``factor`` (``metrics.conformal``), against
+    the realizations (k, case, d); none when the factor is NaN (a method without spread:
+    the tables then show "–", not applicable)."""
+    if not math.isfinite(factor):
+        return {}
+    out = {"cp_factor": {"mean": factor, "ci95": math.nan}}
+    summary = summarise_cases(per_case_metrics(conformal.rescale(samples, factor), truths))
+    return {**out, **{f"{m}_cp": summary[m] for m in CP_METRICS}}
 
 
 def summarise_ratio(num: np.ndarray, den: np.ndarray) -> dict[str, float]:

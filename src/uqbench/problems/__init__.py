@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from uqbench.problems.base import SPLITS, Problem, Sizes
+from uqbench.problems.base import SHIFTS, SPLITS, Problem, Sizes
 from uqbench.problems.elu import Elu
 from uqbench.problems.poisson import Poisson
 from uqbench.problems.porous import Porous
@@ -23,7 +23,8 @@ PROBLEMS: dict[str, type[Problem]] = {
 }
 
 __all__ = [
-    "PROBLEMS", "SPLITS", "Problem", "Sizes", "build_model", "make_problem", "model_from_args",
+    "PROBLEMS", "SHIFTS", "SPLITS", "Problem", "Sizes", "build_model", "make_problem",
+    "model_from_args",
 ]  # fmt: skip
 
 

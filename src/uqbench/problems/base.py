@@ -2,10 +2,16 @@
 
 A *realization* is one draw of the random operator (ELU amplitude and length, Poisson
 conductivity, porous-bar cell strengths). Train/val splits pair every input with its own
-operator draw (one realization per case). Test/ood splits apply the same R operator draws
-to every input (case × realization), so each case's R realizations are i.i.d. samples of
-the output distribution for that input — and expensive work, such as one factorisation per
-conductivity field, is shared across inputs.
+operator draw (one realization per case). Test and shift splits apply the same R operator
+draws to every input (case × realization), so each case's R realizations are i.i.d. samples
+of the output distribution for that input — and expensive work, such as one factorisation
+per conductivity field, is shared across inputs.
+
+The shift ladder: ``SHIFTS`` are splits whose inputs come from shifted input laws, from mild
+to strong (``ood`` is the middle rung, the single OOD split of earlier versions). Each
+problem's settings give one value per rung to each shifted law parameter (``shift_*``), so
+rung ``i`` of every problem is a documented change of its input law; the operator is the
+same on every rung.
 """
 
 from __future__ import annotations
@@ -27,12 +33,28 @@ from uqbench.settings import config_hash, from_mapping
 
 log = logging.getLogger(__name__)
 
-SPLITS: tuple[str, ...] = ("train", "val", "test", "ood")
+SHIFTS: tuple[str, ...] = ("ood_mild", "ood", "ood_strong")  # the shift ladder, mild to strong
+SPLITS: tuple[str, ...] = ("train", "val", "test", *SHIFTS)
+
+
+def shift_rung(split: str) -> int | None:
+    """The rung index of a shift split (0 = mild), None for an in-distribution split."""
+    return SHIFTS.index(split) if split in SHIFTS else None
+
+
+def check_ladder(where: str, **values: tuple) -> None:
+    """Every shifted law parameter gives exactly one value per rung of ``SHIFTS``."""
+    for name, v in values.items():
+        if len(v) != len(SHIFTS):
+            raise ValueError(
+                f"data.{where}.{name} needs one value per shift rung {SHIFTS}, got {list(v)}"
+            )
 
 
 @dataclass(frozen=True)
 class Sizes:
-    """Number of inputs per split and operator realizations for test/ood."""
+    """Number of inputs per split and operator realizations per test/shift input (``ood``
+    is the number of inputs of every shift rung)."""
 
     train: int = 1000
     val: int = 200
@@ -100,8 +122,13 @@ class Problem(ABC):
         """Coordinate values of the input and output dims (e.g. ``x``, ``y``, ``component``)."""
 
     @abstractmethod
-    def sample_inputs(self, n: int, rng: np.random.Generator, ood: bool) -> np.ndarray:
-        """``n`` inputs, shape (case, *input grid); ``ood`` draws the shifted distribution."""
+    def sample_inputs(self, n: int, rng: np.random.Generator, rung: int | None) -> np.ndarray:
+        """``n`` inputs, shape (case, *input grid), from the training law (``rung`` None) or
+        from rung ``rung`` of the shift ladder (``SHIFTS``)."""
+
+    @abstractmethod
+    def shift_law(self, rung: int) -> str:
+        """A short label of rung ``rung``'s input law (figure ticks, may hold line breaks)."""
 
     @abstractmethod
     def sample_outputs(
@@ -118,13 +145,12 @@ class Problem(ABC):
         if split not in SPLITS:
             raise ValueError(f"unknown split {split!r}; expected one of {SPLITS}")
         sizes: Sizes = self.settings.sizes
-        n_cases = getattr(sizes, split)
+        rung = shift_rung(split)
+        n_cases = sizes.ood if rung is not None else getattr(sizes, split)
         paired = split in ("train", "val")
         n_real = 1 if paired else sizes.realizations
         start = time.perf_counter()
-        inputs = self.sample_inputs(
-            n_cases, stream(seed, self.name, split, "input"), split == "ood"
-        )
+        inputs = self.sample_inputs(n_cases, stream(seed, self.name, split, "input"), rung)
         outputs = self.sample_outputs(
             inputs, n_real, stream(seed, self.name, split, "operator"), paired
         )

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from uqbench.models.mor_physics import MORPhysics
-from uqbench.problems.base import Problem, Sizes
+from uqbench.problems.base import Problem, Sizes, check_ladder
 
 
 @dataclass(frozen=True)
@@ -24,18 +24,19 @@ class EluSettings:
     grid: int = 128
     modes: int = 8
     decay: float = 2.0
-    ood_modes: int = 16
-    ood_decay: float = 1.0
+    shift_modes: tuple[int, ...] = (12, 16, 24)  # per shift rung: more modes ...
+    shift_decay: tuple[float, ...] = (1.5, 1.0, 0.5)  # ... with slower decay (rougher)
     amplitude_log_std: float = 0.2
     length: float = 0.3
     length_log_std: float = 0.3
     sizes: Sizes = field(default_factory=lambda: Sizes(train=1000))
 
     def __post_init__(self) -> None:
-        if self.grid < 4 or max(self.modes, self.ood_modes) >= self.grid // 2:
+        check_ladder("elu", shift_modes=self.shift_modes, shift_decay=self.shift_decay)
+        if self.grid < 4 or max(self.modes, *self.shift_modes) >= self.grid // 2:
             raise ValueError(
                 f"data.elu: grid ({self.grid}) must resolve the modes "
-                f"(modes, ood_modes < grid/2; got {self.modes}, {self.ood_modes})"
+                f"(modes, shift_modes < grid/2; got {self.modes}, {list(self.shift_modes)})"
             )
 
 
@@ -57,9 +58,14 @@ class Elu(Problem):
         n = self.settings.grid
         return {"x": 2 * np.pi * np.arange(n) / n}
 
-    def sample_inputs(self, n: int, rng: np.random.Generator, ood: bool) -> np.ndarray:
+    def shift_law(self, rung: int) -> str:
         s = self.settings
-        modes, decay = (s.ood_modes, s.ood_decay) if ood else (s.modes, s.decay)
+        return f"k ≤ {s.shift_modes[rung]}\nvariance k^-{s.shift_decay[rung]:g}"
+
+    def sample_inputs(self, n: int, rng: np.random.Generator, rung: int | None) -> np.ndarray:
+        s = self.settings
+        modes, decay = (s.modes, s.decay) if rung is None else (s.shift_modes[rung],
+                                                                 s.shift_decay[rung])  # fmt: skip
         k = np.arange(1, modes + 1)
         ab = rng.standard_normal((2, n, modes)) * k ** (-decay / 2)  # std = sqrt(k^-decay)
         x = self.coords()["x"]

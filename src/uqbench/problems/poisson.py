@@ -16,7 +16,7 @@ from torch import nn
 
 from uqbench.models.deeponet import PODDeepONet
 from uqbench.pde import FieldSpec, sample_field, solve
-from uqbench.problems.base import Problem, Sizes, random_flags, where_cases
+from uqbench.problems.base import Problem, Sizes, check_ladder, random_flags, where_cases
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,8 @@ class PoissonSettings:
     dim: int = 2
     n: int = 32
     forcing: FieldSettings = field(default_factory=FieldSettings)
-    ood_forcing_length: float = 0.05
+    # per shift rung: shorter forcing correlation lengths (rougher forcing)
+    shift_forcing_length: tuple[float, ...] = (0.1, 0.05, 0.025)
     log_conductivity: FieldSettings = field(
         default_factory=lambda: FieldSettings(length=0.1, variance=0.5)
     )
@@ -45,6 +46,7 @@ class PoissonSettings:
             raise ValueError(f"data.poisson.dim must be 1 or 2, got {self.dim}")
         if self.n < 2:
             raise ValueError(f"data.poisson.n must be >= 2, got {self.n}")
+        check_ladder("poisson", shift_forcing_length=self.shift_forcing_length)
 
 
 class Poisson(Problem):
@@ -93,9 +95,12 @@ class Poisson(Problem):
         inner = self._nodes()[1:-1]
         return {d: inner for d in self.input_dims}
 
-    def sample_inputs(self, n: int, rng: np.random.Generator, ood: bool) -> np.ndarray:
+    def shift_law(self, rung: int) -> str:
+        return f"forcing ℓ = {self.settings.shift_forcing_length[rung]:g}"
+
+    def sample_inputs(self, n: int, rng: np.random.Generator, rung: int | None) -> np.ndarray:
         s = self.settings
-        spec = s.forcing.spec(s.ood_forcing_length if ood else None)
+        spec = s.forcing.spec(None if rung is None else s.shift_forcing_length[rung])
         inner = self._nodes()[1:-1]
         return sample_field(spec, (inner,) * s.dim, n, rng)
 

@@ -22,7 +22,7 @@ from torch import nn
 
 from uqbench.models.convnet import ConvNet
 from uqbench.pde.poisson import flux_magnitude, solve
-from uqbench.problems.base import Problem, Sizes, random_flags, where_cases
+from uqbench.problems.base import Problem, Sizes, check_ladder, random_flags, where_cases
 
 _CHUNK = 128  # cases per vectorised chunk (bounds the (case, void, x, y) mask memory)
 _VOIDS_PER_ROUND = 16
@@ -34,18 +34,21 @@ class PorousSettings:
     length: int = 64
     width: int = 32
     porosity: tuple[float, float] = (0.01, 0.05)
-    ood_porosity: tuple[float, float] = (0.08, 0.12)
+    # per shift rung: porosity ranges above the training one
+    shift_porosity: tuple[tuple[float, float], ...] = ((0.05, 0.08), (0.08, 0.12), (0.12, 0.18))
     void_radius: tuple[float, float] = (1.0, 3.0)
     void_conductivity: float = 1e-3
     weibull_modulus: float = 10.0
     sizes: Sizes = field(default_factory=lambda: Sizes(train=4000))
 
     def __post_init__(self) -> None:
-        for name in ("porosity", "ood_porosity", "void_radius"):
-            lo, hi = getattr(self, name)
+        check_ladder("porous", shift_porosity=self.shift_porosity)
+        ranges = {"porosity": self.porosity, "void_radius": self.void_radius}
+        ranges.update({f"shift_porosity[{i}]": r for i, r in enumerate(self.shift_porosity)})
+        for name, (lo, hi) in ranges.items():
             if not 0 < lo <= hi:
                 raise ValueError(f"data.porous.{name} must be 0 < low <= high, got {(lo, hi)}")
-        if max(self.porosity[1], self.ood_porosity[1]) >= 0.5:
+        if max(self.porosity[1], *(hi for _, hi in self.shift_porosity)) >= 0.5:
             raise ValueError("data.porous porosity must stay below 0.5")
 
 
@@ -84,9 +87,13 @@ class Porous(Problem):
             "component": np.array(["x", "y"]),
         }
 
-    def sample_inputs(self, n: int, rng: np.random.Generator, ood: bool) -> np.ndarray:
+    def shift_law(self, rung: int) -> str:
+        lo, hi = self.settings.shift_porosity[rung]
+        return f"porosity {100 * lo:g}–{100 * hi:g} %"
+
+    def sample_inputs(self, n: int, rng: np.random.Generator, rung: int | None) -> np.ndarray:
         s = self.settings
-        lo, hi = s.ood_porosity if ood else s.porosity
+        lo, hi = s.porosity if rung is None else s.shift_porosity[rung]
         target = rng.uniform(lo, hi, n)
         xc = np.arange(s.length) + 0.5
         yc = np.arange(s.width) + 0.5

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -17,9 +18,11 @@ from uqbench.plots import (
     ood_auroc_figure,
     problem_figure,
     ratio_study_figure,
+    shift_figure,
     training_curves,
 )
 from uqbench.plots.common import TRUTH, plt
+from uqbench.problems import SHIFTS, make_problem
 
 log = logging.getLogger(__name__)
 Paths = Sequence[str | os.PathLike[str]]
@@ -65,6 +68,19 @@ def training_curves_figure(logs: Paths, outputs: Paths) -> None:
 def ood_figure(paths: Paths, outputs: Paths) -> None:
     """OOD AUROC per scoring method and problem from their test metrics records."""
     save(ood_auroc_figure(io.read_metrics_files(paths)), outputs)
+
+
+def shift_ladder_figure(
+    paths: Paths, problem: str, settings: Mapping[str, Any], outputs: Paths
+) -> None:
+    """The shift-ladder figure of one problem from its runs' metrics records (test and every
+    shift rung, at the main ratio): spread ratio and shift AUROC against the rung, whose tick
+    labels name each rung's input law (``Problem.shift_law``)."""
+    p = make_problem(problem, settings)
+    laws = {"test": "test\n(training law)"}
+    laws.update({s: f"{s}\n{p.shift_law(i)}" for i, s in enumerate(SHIFTS)})
+    records = [r for r in io.read_metrics_files(paths) if r["problem"] == problem]
+    save(shift_figure(records, ["test", *SHIFTS], laws), outputs)
 
 
 def ratio_figure(paths: Paths, outputs: Paths) -> None:

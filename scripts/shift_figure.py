@@ -1,0 +1,13 @@
+"""Rule shift_figure: spread ratio and OOD AUROC of every method against the shift rung."""
+
+from uqbench.logs import to_file
+
+to_file(snakemake.log[0])
+from uqbench.stages.figures import shift_ladder_figure
+
+shift_ladder_figure(
+    list(snakemake.input),
+    problem=snakemake.wildcards.problem,
+    settings=snakemake.params.settings,
+    outputs=list(snakemake.output),
+)
