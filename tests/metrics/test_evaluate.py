@@ -70,3 +70,17 @@ def test_mean_abs_difference_equals_the_brute_force_mean():
     y = torch.cat([torch.randn(5, 3, 8, generator=g, dtype=torch.float64), x[:2]])  # ties too
     brute = (x[None] - y[:, None]).abs().mean(1)
     torch.testing.assert_close(scores.mean_abs_difference(x, y), brute, rtol=1e-12, atol=1e-12)
+
+
+def test_a_subset_of_metrics_equals_the_same_metrics_of_the_full_pass():
+    """The +cp pass computes only ``CP_METRICS``: the same values as the full pass."""
+    g = torch.Generator().manual_seed(7)
+    x = torch.randn(40, 5, 12, generator=g, dtype=torch.float64)
+    y = torch.randn(30, 5, 12, generator=g, dtype=torch.float64)
+    full = ev.summarise_cases(ev.per_case_metrics(x, y))
+    part = ev.per_case_metrics(x, y, metrics=ev.CP_METRICS)
+    assert "correlation_error" not in part and "variogram_score" not in part
+    sub = ev.summarise_cases(part, ev.CP_METRICS)
+    assert set(sub) == set(ev.CP_METRICS)
+    for m in ev.CP_METRICS:
+        assert sub[m]["mean"] == pytest.approx(full[m]["mean"], rel=1e-12), m

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -35,51 +36,66 @@ CALIBRATED = ("cp_factor", *(f"{m}_cp" for m in CP_METRICS))
 RATIOS = {"spread_ratio": ("pred_variance", "true_variance")}
 
 
-def per_case_metrics(samples: torch.Tensor, truths: torch.Tensor, chunk: int = 8) -> dict:
-    """All aleatoric metrics per case.
+def per_case_metrics(
+    samples: torch.Tensor, truths: torch.Tensor, chunk: int = 8, metrics: Sequence[str] = METRICS
+) -> dict:
+    """The aleatoric ``metrics`` (default: all of ``METRICS``) per case.
 
     Args:
         samples: predictions (m, case, d), m >= 2.
         truths: realizations (k, case, d), k >= 2.
         chunk: cases per chunk (memory ∝ chunk·(m + k)²).
+        metrics: which to compute (the +cp pass needs only ``CP_METRICS``).
 
     Returns:
-        {metric: (case,) tensor} for every metric, except that the ratio metrics (``RATIOS``)
+        {metric: (case,) tensor} for each metric, except that the ratio metrics (``RATIOS``)
         come as their per-case numerator and denominator (``summarise_cases`` divides).
     """
+    want = set(metrics)
     d = samples.shape[-1]
-    pairs = scores.random_pairs(d, N_PAIRS) if d > 1 else None
-    names = [m for m in METRICS if m not in RATIOS] + [p for q in RATIOS.values() for p in q]
+    pairs = scores.random_pairs(d, N_PAIRS) if d > 1 and "variogram_score" in want else None
+    names = [m for m in METRICS if m in want and m not in RATIOS]
+    names += [p for m, q in RATIOS.items() if m in want for p in q]
+    levels = [lv for lv in (90, 95) if {f"coverage_{lv}", f"width_{lv}"} & want]
     out: dict[str, list[torch.Tensor]] = {k: [] for k in names}
     for c in range(0, samples.shape[1], chunk):
         x, y = samples[:, c : c + chunk], truths[:, c : c + chunk]
-        xm, ym = torch.movedim(x, 0, -2), torch.movedim(y, 0, -2)  # (case, m, d)
-        cross = scores._rms_cdist(xm, ym)  # (case, m, k): shared by ED and ES
-        sxx = scores._mean_offdiag(scores._rms_cdist(xm, xm))
-        syy = scores._mean_offdiag(scores._rms_cdist(ym, ym))
-        out["energy_distance"].append(2 * cross.mean((-2, -1)) - sxx - syy)
-        out["energy_score"].append(cross.mean((-2, -1)) - 0.5 * sxx)  # mean over realizations
-        out["rel_l2_mean"].append(scores.rel_l2_mean(x, y))
-        out["rel_l2_std"].append(scores.rel_l2_std(x, y))
-        # means over the k realizations, with the sample-only parts computed once per chunk
-        spread = scores.crps_spread(x)
-        cross_abs = scores.mean_abs_difference(x, y)  # (k, case, d)
-        out["crps"].append((cross_abs - 0.5 * spread).mean((0, -1)))
-        if pairs is not None and len(pairs):
+        if {"energy_distance", "energy_score"} & want:
+            xm, ym = torch.movedim(x, 0, -2), torch.movedim(y, 0, -2)  # (case, m, d)
+            cross = scores._rms_cdist(xm, ym)  # (case, m, k): shared by ED and ES
+            sxx = scores._mean_offdiag(scores._rms_cdist(xm, xm))
+            if "energy_distance" in want:
+                syy = scores._mean_offdiag(scores._rms_cdist(ym, ym))
+                out["energy_distance"].append(2 * cross.mean((-2, -1)) - sxx - syy)
+            if "energy_score" in want:  # mean over realizations
+                out["energy_score"].append(cross.mean((-2, -1)) - 0.5 * sxx)
+        if "rel_l2_mean" in want:
+            out["rel_l2_mean"].append(scores.rel_l2_mean(x, y))
+        if "rel_l2_std" in want:
+            out["rel_l2_std"].append(scores.rel_l2_std(x, y))
+        if "crps" in want:  # means over the k realizations, sample-only parts once per chunk
+            spread = scores.crps_spread(x)
+            cross_abs = scores.mean_abs_difference(x, y)  # (k, case, d)
+            out["crps"].append((cross_abs - 0.5 * spread).mean((0, -1)))
+        if "variogram_score" in want and pairs is not None and len(pairs):
             i, j = pairs[:, 0], pairs[:, 1]
             vx = ((x[..., i] - x[..., j]).abs() ** 0.5).mean(0)
             vy = (y[..., i] - y[..., j]).abs() ** 0.5
             out["variogram_score"].append(((vy - vx) ** 2).sum(-1).mean(0))
-        else:
+        elif "variogram_score" in want:
             out["variogram_score"].append(torch.full((x.shape[1],), float("nan"), dtype=x.dtype))
-        for level in (90, 95):
+        for level in levels:
             lo, hi = scores.central_interval(x, level / 100)
             inside = ((y >= lo) & (y <= hi)).to(x.dtype)
-            out[f"coverage_{level}"].append(inside.mean((0, -1)))
-            out[f"width_{level}"].append((hi - lo).mean(-1))
-        out["correlation_error"].append(scores.correlation_error(x, y))
-        out["pred_variance"].append(scores.mean_variance(x))
-        out["true_variance"].append(scores.mean_variance(y))
+            for name, value in ((f"coverage_{level}", inside.mean((0, -1))),
+                                (f"width_{level}", (hi - lo).mean(-1))):  # fmt: skip
+                if name in want:
+                    out[name].append(value)
+        if "correlation_error" in want:
+            out["correlation_error"].append(scores.correlation_error(x, y))
+        if "spread_ratio" in want:
+            out["pred_variance"].append(scores.mean_variance(x))
+            out["true_variance"].append(scores.mean_variance(y))
     return {k: torch.cat(v) for k, v in out.items()}
 
 
@@ -93,7 +109,8 @@ def calibrated_metrics(
     if not math.isfinite(factor):
         return {}
     out = {"cp_factor": {"mean": factor, "ci95": math.nan}}
-    summary = summarise_cases(per_case_metrics(conformal.rescale(samples, factor), truths))
+    rescaled = conformal.rescale(samples, factor)
+    summary = summarise_cases(per_case_metrics(rescaled, truths, metrics=CP_METRICS), CP_METRICS)
     return {**out, **{f"{m}_cp": summary[m] for m in CP_METRICS}}
 
 
@@ -110,10 +127,12 @@ def summarise_ratio(num: np.ndarray, den: np.ndarray) -> dict[str, float]:
     return {"mean": ratio, "ci95": float(ci) if n > 1 else math.nan}
 
 
-def summarise_cases(per_case: dict[str, torch.Tensor]) -> dict[str, dict[str, float]]:
-    """Every metric's mean and 95 % CI over cases (ratio metrics: ratio of sums)."""
+def summarise_cases(
+    per_case: dict[str, torch.Tensor], metrics: Sequence[str] = METRICS
+) -> dict[str, dict[str, float]]:
+    """Each metric's mean and 95 % CI over cases (ratio metrics: ratio of sums)."""
     out = {}
-    for m in METRICS:
+    for m in metrics:
         if m in RATIOS:
             num, den = RATIOS[m]
             out[m] = summarise_ratio(per_case[num].numpy(), per_case[den].numpy())

@@ -56,5 +56,4 @@ def shift_figure(
             handles.setdefault(label, h)
     fig.legend(list(handles.values()), list(handles), loc="center left",
                bbox_to_anchor=(1.0, 0.5), fontsize=7, frameon=False)  # fmt: skip
-    fig.tight_layout()
     return fig
