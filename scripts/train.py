@@ -20,4 +20,5 @@ train(
     pretrained_path=snakemake.input.get("pretrained"),
     reference_path=snakemake.input.get("reference"),
     divergence_factor=snakemake.params.divergence_factor,
+    variant_of=snakemake.params.variant_of,
 )

@@ -9,7 +9,15 @@ import torch
 import yaml
 from snakemake.utils import validate
 
-from uqbench.catalogue import CATALOGUE, check_study, ratio_label, select, traits
+from uqbench.catalogue import (
+    CATALOGUE,
+    check_study,
+    ratio_label,
+    select,
+    table_order,
+    traits,
+    variant_hyper,
+)
 from uqbench.methods import METHODS, Data, make_method, prepare, tiny_hyper
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,6 +36,41 @@ def test_a_method_without_what_it_needs_is_rejected_naming_both():
 def test_unknown_method_names_the_catalogue():
     with pytest.raises(ValueError, match=r"unknown method 'genuqq'.*catalogue"):
         traits("genuqq")
+
+
+VARIANTS = {"genuq_last": {"method": "genuq", "hyper": {"n_z": 8}}}
+
+
+def test_a_variant_has_its_base_traits_under_its_own_name():
+    t = traits("genuq_last", VARIANTS)
+    assert (t.name, t.variant_of, t.base, t.sweeps_ratio) == ("genuq_last", "genuq", "genuq", True)
+    assert select(["vi", "genuq_last"], VARIANTS, sweeps_ratio=True) == ["vi", "genuq_last"]
+    hyper = variant_hyper("genuq_last", {"genuq": {"n_z": 16, "latent_dim": 16}}, VARIANTS)
+    assert hyper == {"n_z": 8, "latent_dim": 16}
+    assert table_order(["genuq_last", "vi", "oracle", "genuq"], VARIANTS) == [
+        "oracle",
+        "genuq",
+        "genuq_last",
+        "vi",
+    ]
+
+
+def test_bad_variants_are_rejected_naming_the_key():
+    with pytest.raises(ValueError, match=r"variants\.x\.method must name a catalogued method"):
+        traits("x", {"x": {"method": "genuqq"}})
+    with pytest.raises(
+        ValueError, match=r"variants\.genuq_last\.hyper has unknown key\(s\) \['nz'\]"
+    ):
+        variant_hyper(
+            "genuq_last",
+            {"genuq": {"n_z": 16}},
+            {"genuq_last": {"method": "genuq", "hyper": {"nz": 8}}},
+        )
+    with pytest.raises(ValueError, match=r"variants: \['vi'\] already name catalogued methods"):
+        check_study(["vi"], {"vi": {"method": "genuq"}})
+    uniform = {"regrad_uniform": {"method": "regrad", "hyper": {"depth_base": 1.0}}}
+    with pytest.raises(ValueError, match=r"'regrad_uniform'.*'deterministic'"):
+        check_study(["regrad_uniform"], uniform)
 
 
 def test_selections_keep_the_given_order():

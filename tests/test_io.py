@@ -121,7 +121,8 @@ def test_missing_provenance_is_rejected(tmp_path):
 def _predictions(score=None, status="ok", values=None):
     rng = np.random.default_rng(1)
     samples = rng.normal(size=(4, 3, 5)) if values is None else values
-    attrs = {"problem": "elu", "method": "ensemble", "ratio": "na", "seed": 0, "status": status}
+    attrs = {"problem": "elu", "method": "ensemble", "base_method": "ensemble", "ratio": "na",
+             "seed": 0, "status": status}  # fmt: skip
     return io.prediction_dataset(samples, ("x",), {"x": np.arange(5.0)}, attrs, score)
 
 
@@ -151,6 +152,16 @@ def test_bad_prediction_files_are_named(bad, match, tmp_path):
     path = _write_raw(tmp_path / "p.nc", bad())
     with pytest.raises(io.DataFileError, match=rf"p\.nc.*{match}"):
         io.read_predictions(path)
+
+
+def test_a_score_only_file_holds_the_score_alone(tmp_path):
+    attrs = {"problem": "elu", "method": "input_distance", "base_method": "input_distance",
+             "seed": 0, "status": "ok"}  # fmt: skip
+    ds = io.prediction_dataset(None, ("x",), {"x": np.arange(5.0)}, attrs, np.ones(3))
+    back = io.read_predictions(io.write_dataset(ds, tmp_path / "s.nc"))
+    assert "prediction" not in back and back["epistemic_score"].dims == ("case",)
+    with pytest.raises(ValueError, match="needs samples, an epistemic score or both"):
+        io.prediction_dataset(None, ("x",), {}, attrs, None)
 
 
 def test_nan_predictions_are_accepted_only_from_a_diverged_run(tmp_path):

@@ -16,20 +16,34 @@ Traits:
   deterministic model's checkpoint); a config naming it without them is rejected.
 * ``role``: ``oracle`` (fresh draws of the truth: predicted, never trained), ``reference``
   (a yardstick forecast: no divergence check) or ``method``.
+* ``stochastic_phase``: trains a stochastic phase that starts from a pre-fit or a fresh
+  generator (genuq, vi, flow, pno, ecsg): a run whose phase never beats its start on the
+  validation objective has status ``no_gain`` (``STATUSES``).
+* ``samples``: draws predictive samples (False: a score only, like ``input_distance``).
 * ``cls``: where its class lives, ``module:Class`` (none for the oracle).
+
+A *variant* (config ``variants``) is a catalogued method run with some hyper-parameters
+overridden, under its own name (e.g. ``regrad_uniform``: regrad with uniform depth weights):
+the one way to ablate. It has its base's traits and ``variant_of`` set to the base.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
 
 ROLES = ("oracle", "reference", "method")
 RATIO_USES = ("none", "main", "sweep")
 # The model every learned method's validation error is compared with (divergence check).
 DIVERGENCE_REFERENCE = "deterministic"
 NO_RATIO = "na"  # the ratio's path form for methods that do not sweep it
+# A run's status: ``ok``; ``no_gain`` (a stochastic phase that never beat its start on the
+# validation objective: its metrics stand, tables mark it, the ratio claim counts it as the
+# paper's DnC); ``diverged`` (non-finite, or a mean far worse than the reference: NaN metrics)
+STATUSES = ("ok", "no_gain", "diverged")
+SCORED = ("ok", "no_gain")  # statuses whose predictions exist and are scored
 
 
 @dataclass(frozen=True)
@@ -40,6 +54,9 @@ class MethodTraits:
     ratio: str = "none"
     epistemic: bool = False
     needs: tuple[str, ...] = ()
+    stochastic_phase: bool = False
+    samples: bool = True
+    variant_of: str | None = None
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
@@ -48,6 +65,13 @@ class MethodTraits:
             raise ValueError(f"method {self.name!r}: only the oracle has no class")
         if self.ratio not in RATIO_USES:
             raise ValueError(f"method {self.name!r}: ratio must be one of {RATIO_USES}")
+        if not (self.samples or self.epistemic):
+            raise ValueError(f"method {self.name!r}: draws no samples and has no score")
+
+    @property
+    def base(self) -> str:
+        """The catalogued method this one runs (itself, unless it is a variant)."""
+        return self.variant_of or self.name
 
     @property
     def sweeps_ratio(self) -> bool:
@@ -88,41 +112,92 @@ CATALOGUE: dict[str, MethodTraits] = {
         _m("oracle", None, role="oracle"),
         _m("climatology", "climatology:Climatology", role="reference"),
         _m("ridge", "ridge:Ridge", role="reference"),
+        _m("input_distance", "input_distance:InputDistance", role="reference",
+           epistemic=True, samples=False),
         _m("deterministic", "deterministic:Deterministic"),
-        _m("genuq", "genuq:GenUQ", ratio="sweep"),
-        _m("vi", "vi:VI", ratio="sweep"),
-        _m("flow", "flow:Flow", ratio="sweep"),
+        _m("genuq", "genuq:GenUQ", ratio="sweep", stochastic_phase=True),
+        _m("vi", "vi:VI", ratio="sweep", stochastic_phase=True),
+        _m("flow", "flow:Flow", ratio="sweep", stochastic_phase=True),
         _m("mc_dropout", "mc_dropout:MCDropout"),
         _m("ensemble", "ensemble:Ensemble", epistemic=True),
         _m("regrad", "regrad:Regrad", epistemic=True, needs=(DET,)),
         _m("isograd", "isograd:Isograd", epistemic=True, needs=(DET,)),
-        _m("ecsg", "ecsg:Ecsg"),
+        _m("ecsg", "ecsg:Ecsg", stochastic_phase=True),
         _m("decu", "decu:Decu", epistemic=True),
         _m("laplace", "laplace:Laplace", ratio="main", epistemic=True, needs=(DET,)),
-        _m("pno", "pno:PNO"),
+        _m("pno", "pno:PNO", stochastic_phase=True),
     )
-}
+}  # fmt: skip
 ORACLE = "oracle"
+Variants = Mapping[str, Mapping[str, Any]]  # config ``variants``: {name: {method, hyper}}
 
 
-def traits(name: str) -> MethodTraits:
-    """The catalogue entry of ``name``; unknown names raise naming the known ones."""
-    try:
+def traits(name: str, variants: Variants | None = None) -> MethodTraits:
+    """The catalogue entry of ``name``, or of the variant ``name`` of ``variants`` (its
+    base's traits under its own name); unknown names raise naming the known ones."""
+    if name in CATALOGUE:
         return CATALOGUE[name]
-    except KeyError:
-        raise ValueError(f"unknown method {name!r}; catalogue: {sorted(CATALOGUE)}") from None
+    if variants and name in variants:
+        base = variants[name].get("method")
+        if base not in CATALOGUE or base == ORACLE:
+            raise ValueError(
+                f"config key variants.{name}.method must name a catalogued method other "
+                f"than the oracle, got {base!r}; catalogue: {sorted(CATALOGUE)}"
+            )
+        return replace(CATALOGUE[base], name=name, variant_of=base)
+    known = sorted(CATALOGUE) + sorted(variants or ())
+    raise ValueError(f"unknown method {name!r}; catalogue and variants: {known}")
 
 
-def select(methods: Iterable[str], **want: bool) -> list[str]:
+def select(methods: Iterable[str], variants: Variants | None = None, **want: bool) -> list[str]:
     """The names of ``methods`` whose traits have the given values, in the given order,
-    e.g. ``select(config["methods"], sweeps_ratio=True)``."""
-    return [m for m in methods if all(getattr(traits(m), k) == v for k, v in want.items())]
+    e.g. ``select(config["methods"], config["variants"], sweeps_ratio=True)``."""
+    return [
+        m for m in methods
+        if all(getattr(traits(m, variants), k) == v for k, v in want.items())
+    ]  # fmt: skip
 
 
-def check_study(methods: Iterable[str]) -> None:
-    """Reject a study whose methods miss what they need, naming both."""
+def variant_hyper(
+    name: str, hyper: Mapping[str, Mapping[str, Any]], variants: Variants | None = None
+) -> dict[str, Any]:
+    """The hyper-parameters of method ``name``: its slice of ``hyper`` (config ``hyper``,
+    one slice per catalogued method, defaults filled), with a variant's overrides on top
+    of its base's slice. An override key the base does not have raises, naming it."""
+    t = traits(name, variants)
+    out = dict(hyper.get(t.base, {}))
+    if t.variant_of is not None:
+        extra = dict(variants[name].get("hyper", {}))  # type: ignore[index]
+        unknown = sorted(set(extra) - set(out))
+        if unknown:
+            raise ValueError(
+                f"config key variants.{name}.hyper has unknown key(s) {unknown}; "
+                f"hyper.{t.base} has {sorted(out)}"
+            )
+        out.update(extra)
+    return out
+
+
+def table_order(names: Iterable[str], variants: Variants | None = None) -> list[str]:
+    """``names`` in table order: the catalogue's, each variant right after its base."""
+    order = list(CATALOGUE)
+
+    def key(name: str) -> tuple[int, int, str]:
+        base = (variants or {}).get(name, {}).get("method", name)
+        rank = order.index(base) if base in order else len(order)
+        return rank, int(base != name), name
+
+    return sorted(names, key=key)
+
+
+def check_study(methods: Iterable[str], variants: Variants | None = None) -> None:
+    """Reject a study with an unknown method, a variant that shadows a catalogued name, or
+    methods that miss what they need, naming them."""
     chosen = list(methods)
-    missing = [(m, n) for m in chosen for n in traits(m).needs if n not in chosen]
+    clash = sorted(set(variants or ()) & set(CATALOGUE))
+    if clash:
+        raise ValueError(f"config key variants: {clash} already name catalogued methods")
+    missing = [(m, n) for m in chosen for n in traits(m, variants).needs if n not in chosen]
     if missing:
         raise ValueError(
             "; ".join(

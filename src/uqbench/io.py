@@ -215,19 +215,24 @@ def read_data(path: str | os.PathLike[str], problem: str | None = None) -> xr.Da
 
 # -- predictions ----------------------------------------------------------------------------
 # ``ratio`` (float) is there only for a method that sweeps the stochastic-parameter ratio
-PREDICTION_ATTRS = ("problem", "method", "seed", "uqbench_version", "status")
+PREDICTION_ATTRS = ("problem", "method", "base_method", "seed", "uqbench_version", "status")
 
 
 def prediction_dataset(
-    samples: np.ndarray,
+    samples: np.ndarray | None,
     output_dims: Sequence[str],
     coords: Mapping[str, np.ndarray],
     attrs: Mapping[str, Any],
     epistemic_score: np.ndarray | None = None,
 ) -> xr.Dataset:
     """Predictions ``prediction(sample, case, *output_dims)`` (float32) with provenance attrs,
-    plus ``epistemic_score(case)`` (float64) for methods that score their inputs."""
-    data = {"prediction": (("sample", "case", *output_dims), np.asarray(samples, np.float32))}
+    plus ``epistemic_score(case)`` (float64) for methods that score their inputs; a
+    score-only method (``samples`` None) has the score alone."""
+    if samples is None and epistemic_score is None:
+        raise ValueError("a prediction file needs samples, an epistemic score or both")
+    data = {}
+    if samples is not None:
+        data["prediction"] = (("sample", "case", *output_dims), np.asarray(samples, np.float32))
     if epistemic_score is not None:
         data["epistemic_score"] = (("case",), np.asarray(epistemic_score, np.float64))
     return xr.Dataset(
@@ -238,7 +243,8 @@ def prediction_dataset(
 
 
 def read_predictions(path: str | os.PathLike[str]) -> xr.Dataset:
-    """Read and check a prediction file (NaN is allowed only when status is 'diverged')."""
+    """Read and check a prediction file (NaN is allowed only when status is 'diverged'); it
+    holds ``prediction``, ``epistemic_score`` or both (a score-only method)."""
     path = Path(path)
     ds = _open(path)
     missing = [a for a in PREDICTION_ATTRS if a not in ds.attrs]
@@ -246,7 +252,8 @@ def read_predictions(path: str | os.PathLike[str]) -> xr.Dataset:
         raise DataFileError(path, f"missing provenance attribute(s) {missing}")
     if ds.attrs["status"] == "diverged":
         return ds
-    _check_var(ds, path, "prediction", ("sample", "case"))
+    if "prediction" in ds or "epistemic_score" not in ds:
+        _check_var(ds, path, "prediction", ("sample", "case"))
     if "epistemic_score" in ds:
         score = ds["epistemic_score"]
         if score.dims != ("case",) or score.sizes["case"] != ds.sizes["case"]:
@@ -305,18 +312,25 @@ RUN_KEYS = ("problem", "method", "ratio", "seed")  # a run's identity, in every 
 
 class MetricsRecord(TypedDict, total=False):
     """One metrics JSON (``results/metrics/<run>/<split>.json``): the prediction file's
-    attributes (run identity, status, cost) plus ``split``, ``n_cases`` and ``metrics``
-    ({name: {"mean": float, "ci95": float}}). ``ratio`` is a float, or ``None`` for a
-    method that does not sweep it."""
+    attributes (run identity, ``base_method`` (the catalogued method a variant runs),
+    status, cost) plus ``split``, ``n_cases``, ``n_realizations``, ``n_samples``,
+    ``metrics`` ({name: {"mean": float, "ci95": float, "n": units}}, the 95 % interval
+    half-width over ``n`` independent cases) and ``cases`` ({name: per-case values}, for
+    paired comparisons; ratio metrics as their per-case numerator and denominator).
+    ``ratio`` is a float, or ``None`` for a method that does not sweep it."""
 
     problem: str
     method: str
+    base_method: str
     ratio: float | None
     seed: int
     split: str
     status: str
     n_cases: int
+    n_realizations: int
+    n_samples: int
     metrics: dict[str, dict[str, float]]
+    cases: dict[str, list[float]]
 
 
 METRICS_KEYS = (*RUN_KEYS, "split", "status", "metrics")

@@ -114,16 +114,36 @@ def test_vi_and_flow_weigh_the_kl_by_one_over_n():
         assert pred.shape == (3, 8, 32)
 
 
-def test_mc_dropout_samples_with_dropout_on():
-    m = built("mc_dropout")
-    m.noise.set_std(1e-12)  # no likelihood noise: all spread is from the dropout masks
-    with torch.no_grad():  # a trained model: no layer at its (possibly zero) initial value
-        for p in m.model.parameters():
-            p.add_(0.1 * torch.randn_like(p))
+def test_mc_dropout_spread_is_the_masks_plus_the_likelihood_noise():
+    """The samples are dropout passes (their masks from the sampling generator) plus the
+    learned noise: without dropout (p → 0) and noise they do not vary at all; with p = 0.3
+    the passes vary, sampling switches dropout on by itself, and what ``sample`` adds to the
+    passes of the same masks is independent noise of the learned std."""
+    trained = {}
+    for p in (1e-9, 0.3):
+        m = make_method("mc_dropout", "elu", {"p": p}, seed=0, device="cpu")
+        m.build(ELU)
+        with torch.no_grad():  # a trained model: no layer at its (possibly zero) initial value
+            for q in m.model.parameters():
+                q.add_(0.1 * torch.randn(q.shape, generator=torch.Generator().manual_seed(1)))
+        trained[p] = m
+    still = trained[1e-9]
+    still.noise.set_std(1e-30)
+    s = still.sample(ELU.inputs[:3], 16, torch.Generator().manual_seed(0))
+    assert float(s.std(0).max()) < 1e-6 * float(s.abs().max())  # no masks, no noise: one value
+    m = trained[0.3]
+    m.noise.set_std(0.2)
     m.model.eval()  # sampling must switch dropout on itself
-    s = m.sample(ELU.inputs[:3], 64, torch.Generator().manual_seed(0))
-    assert float(s.std(0).mean()) > 1e-3
+    gen = torch.Generator().manual_seed(0)
+    s = m.sample(ELU.inputs[:3], 400, gen)
     assert m.model.training
+    gen = torch.Generator().manual_seed(0)
+    seed = int(torch.randint(2**62, (), generator=gen))  # the masks' seed, as sample draws it
+    passes = m.dropout_draws(ELU.inputs[:3], 400, seed)
+    assert float(passes.std(0).mean()) > 0.05  # the masks vary the prediction
+    noise = (s - passes).flatten()
+    assert abs(float(noise.std()) / 0.2 - 1) < 0.02  # 38,400 draws: ~0.4 % noise
+    assert abs(float(torch.corrcoef(torch.stack([noise[:-1], noise[1:]]))[0, 1])) < 0.03
 
 
 def test_decu_trains_heads_on_bootstrap_resamples_with_the_backbone_frozen():

@@ -9,11 +9,10 @@ import torch
 import yaml
 
 from uqbench import io
-from uqbench.catalogue import CATALOGUE
-from uqbench.methods import METHODS, make_method, prepare, tiny_hyper
+from uqbench.catalogue import CATALOGUE, ORACLE, table_order, traits, variant_hyper
+from uqbench.methods import METHODS, from_checkpoint, make_method, prepare, tiny_hyper
 from uqbench.methods.base import Data, stochastic_indices
 from uqbench.problems import make_problem
-from uqbench.stages.train import load_method
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_RECIPE = {"epochs": 2, "batch_size": 16}
@@ -21,15 +20,39 @@ SIZES = {"train": 48, "val": 8, "test": 4, "ood": 4, "realizations": 8}
 SMALL = {"elu": {"grid": 64}, "poisson": {"n": 8}, "porous": {"length": 16, "width": 8}}
 
 
+SCHEMA = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+VARIANTS = SCHEMA["properties"]["variants"]["default"]
+
+
+def load(path, device="cpu"):
+    return from_checkpoint(io.load_checkpoint(path), device)
+
+
 def test_registry_matches_the_catalogue_and_the_schema():
-    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
-    assert schema["properties"]["methods"]["items"]["enum"] == list(CATALOGUE)
-    assert schema["properties"]["methods"]["default"] == list(CATALOGUE)
+    props = SCHEMA["properties"]
+    # the default study: every catalogued method and every default variant, in table order
+    assert props["methods"]["default"] == table_order([*CATALOGUE, *VARIANTS], VARIANTS)
+    bases = props["variants"]["additionalProperties"]["properties"]["method"]["enum"]
+    assert bases == [m for m in CATALOGUE if m != ORACLE]
     # every catalogued method but the oracle (the problem's own draws) has a class
     assert set(METHODS) == {n for n, t in CATALOGUE.items() if t.cls is not None}
-    assert set(schema["properties"]["hyper"]["properties"]) == set(METHODS)
+    assert set(props["hyper"]["properties"]) == set(METHODS)
     for name, cls in METHODS.items():
         assert cls.name == name and cls.traits() is CATALOGUE[name]
+    for name in VARIANTS:  # each default variant's overrides are keys of its base's slice
+        defaults = {m: {k: v.get("default") for k, v in slice_props(m).items()} for m in METHODS}
+        assert set(variant_hyper(name, defaults, VARIANTS)) == set(
+            defaults[traits(name, VARIANTS).base]
+        )
+
+
+def slice_props(method):
+    """The keys of a method's hyper slice in the schema (its own and its allOf refs')."""
+    node = SCHEMA["properties"]["hyper"]["properties"][method]
+    props = dict(node.get("properties", {}))
+    for ref in node.get("allOf", []):
+        props.update(SCHEMA["definitions"][ref["$ref"].rsplit("/", 1)[1]]["properties"])
+    return props
 
 
 @pytest.mark.parametrize("problem", sorted(SMALL))
@@ -48,33 +71,63 @@ def test_fit_sample_write_read(name, problem, tmp_path):
     assert all(np.isfinite(r["val_loss"]) for r in history)
     # every phase keeps one epoch; only post-hoc methods and climatology train nothing
     assert sum(r["selected"] for r in history) == len({r["phase"] for r in history})
-    assert history or m.traits().needs or name == "climatology"
+    assert history or m.traits().needs or m.traits().role == "reference"
     inputs = torch.from_numpy(te["input"].values)
-    s = m.sample(inputs, 6, torch.Generator().manual_seed(0))
-    assert s.shape == (6, *te["output"].shape[:1], *te["output"].shape[2:])
-    assert torch.isfinite(s).all()
-    score = m.epistemic_score(inputs) if m.traits().epistemic else None
-    if m.traits().epistemic:
+    t = m.traits()
+    s = score = None
+    if t.samples:
+        s = m.sample(inputs, 6, torch.Generator().manual_seed(0))
+        assert s.shape == (6, *te["output"].shape[:1], *te["output"].shape[2:])
+        assert torch.isfinite(s).all()
+    else:  # a score-only reference draws nothing
+        with pytest.raises(NotImplementedError):
+            m.sample(inputs, 6, torch.Generator().manual_seed(0))
+    if t.epistemic:
+        score = m.epistemic_score(inputs)
         assert score.shape == (inputs.shape[0],) and torch.isfinite(score).all()
 
     ckpt = tmp_path / "model.pt"
     io.save_checkpoint({**m.state_dict(), "status": "ok"}, ckpt)
-    again, _ = load_method(str(ckpt), device="cpu")
-    torch.testing.assert_close(again.sample(inputs, 6, torch.Generator().manual_seed(0)), s)
-    if m.traits().epistemic:
+    again = load(ckpt)
+    if t.samples:
+        torch.testing.assert_close(again.sample(inputs, 6, torch.Generator().manual_seed(0)), s)
+    if t.epistemic:
         torch.testing.assert_close(again.epistemic_score(inputs), score)
 
-    attrs = {"problem": problem, "method": name, "seed": 0, "status": "ok"}
+    attrs = {"problem": problem, "method": name, "base_method": name, "seed": 0, "status": "ok"}
     out = tmp_path / "test.nc"
+    samples = None if s is None else s.detach().numpy()
     score_np = None if score is None else score.detach().numpy()
-    ds = io.prediction_dataset(
-        s.detach().numpy(), te["output"].dims[2:], te.coords, attrs, score_np
-    )
+    ds = io.prediction_dataset(samples, te["output"].dims[2:], te.coords, attrs, score_np)
     io.write_dataset(ds, out)
     back = io.read_predictions(out)
-    assert ("epistemic_score" in back) == m.traits().epistemic
-    assert back["prediction"].dims[:2] == ("sample", "case")
-    np.testing.assert_allclose(back["prediction"].values, s.detach().numpy(), rtol=1e-6)
+    assert ("epistemic_score" in back) == t.epistemic
+    assert ("prediction" in back) == t.samples
+    if t.samples:
+        assert back["prediction"].dims[:2] == ("sample", "case")
+        np.testing.assert_allclose(back["prediction"].values, samples, rtol=1e-6)
+
+
+def test_a_variant_runs_its_base_under_its_own_name(tmp_path):
+    """regrad_uniform (a default variant): regrad's class with depth_base 1, its own name in
+    the checkpoint, rebuilt as such, the base's random streams (the same probes)."""
+    p = make_problem("elu", {**SMALL["elu"], "sizes": SIZES})
+    tr = p.generate("train", 0)
+    train = Data(torch.from_numpy(tr["input"].values), torch.from_numpy(tr["output"].values[:, 0]))
+    det = prepare(make_method("deterministic", "elu", device="cpu", recipe=TINY_RECIPE), train)
+    det.fit(train, train)
+    hyper = variant_hyper("regrad_uniform", tiny_hyper(), VARIANTS)
+    assert hyper["depth_base"] == 1.0
+    m = make_method("regrad_uniform", "elu", hyper, device="cpu", variant_of="regrad")
+    prepare(m, train, det).fit(train, train)
+    assert (m.label, m.name) == ("regrad_uniform", "regrad")
+    assert torch.allclose(m.stats.weights, m.stats.weights[0])  # uniform over layers
+    io.save_checkpoint({**m.state_dict(), "status": "ok"}, tmp_path / "v.pt")
+    again = load(tmp_path / "v.pt")
+    assert again.label == "regrad_uniform" and again.hyper.depth_base == 1.0
+    base = make_method("regrad", "elu", tiny_hyper()["regrad"], device="cpu")
+    prepare(base, train, det).fit(train, train)
+    torch.testing.assert_close(base.stats.perturbations, m.stats.perturbations)
 
 
 def test_hyper_rejects_unknown_keys():

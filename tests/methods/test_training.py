@@ -7,9 +7,10 @@ import torch
 from torch import nn
 
 from uqbench import io
+from uqbench.methods import from_checkpoint
 from uqbench.methods.training import Data, DivergedError, Optim, point_validation, train_loop
 from uqbench.stages.data import generate_data
-from uqbench.stages.train import load_method, train
+from uqbench.stages.train import train
 
 NOISE = 1.0  # std of the targets' noise: the MSE floor of any model on unseen data
 
@@ -108,7 +109,7 @@ def test_the_checkpoint_holds_the_selected_epoch(tmp_path):
     _, rows = io.read_training_log(tmp_path / "log.csv")
     kept = [r for r in rows if r["selected"]]
     assert len(kept) == 1 and kept[0] != rows[-1]
-    m, _ = load_method(str(tmp_path / "m.pt"), device="cpu")
+    m = from_checkpoint(io.load_checkpoint(tmp_path / "m.pt"), "cpu")
     val = io.read_data(tmp_path / "val.nc")
     a, y = torch.from_numpy(val["input"].values), torch.from_numpy(val["output"].values[:, 0])
     mse, _ = point_validation(m.model, Data(a, y))()

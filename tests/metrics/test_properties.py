@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from uqbench.metrics import scores
-from uqbench.metrics.evaluate import per_case_metrics, summarise
+from uqbench.metrics.evaluate import per_case_metrics
 
 finite = st.floats(-100, 100, allow_nan=False, allow_infinity=False, width=64)
 
@@ -71,12 +71,29 @@ def test_energy_distance_is_zero_in_expectation_for_one_law(seed, d, scale):
 
 
 @settings(max_examples=40, deadline=None)
-@given(ensembles(min_m=3))
-def test_energy_distance_is_symmetric(data):
-    x, _ = data
-    y = x.flip(0)  # same set
+@given(ensembles(min_m=2), ensembles(min_m=2))
+def test_energy_distance_is_symmetric_in_two_different_sets(a, b):
+    x, y = a[0], b[0]
+    cases, d = min(x.shape[1], y.shape[1]), min(x.shape[2], y.shape[2])
+    x, y = x[:, :cases, :d], y[:, :cases, :d]  # m and k samples of the same cases and points
     torch.testing.assert_close(
         scores.energy_distance(x, y), scores.energy_distance(y, x), rtol=1e-9, atol=1e-7
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(ensembles(min_m=2), finite)
+def test_variogram_score_over_all_ordered_pairs_is_twice_the_distinct_pairs(data, shift):
+    """|y_i − y_j| = |y_j − y_i|: the ordered pairs (i, j) and (j, i) score the same, so the
+    all-pairs form is twice the i < j one (``random_pairs`` with room for all of them); and
+    differences are blind to a common shift of samples and observation."""
+    x, y = data
+    d = y.shape[-1]
+    every = scores.variogram_score(x, y, 0.5)
+    distinct = scores.variogram_score(x, y, 0.5, scores.random_pairs(d, d * d))
+    torch.testing.assert_close(every, 2 * distinct, rtol=1e-9, atol=1e-7)
+    torch.testing.assert_close(
+        scores.variogram_score(x + shift, y + shift, 0.5), every, rtol=1e-6, atol=1e-6
     )
 
 
@@ -104,9 +121,3 @@ def test_nan_samples_give_nan_scores_not_silent_numbers():
         assert math.isnan(v[0]) and math.isfinite(v[1])
     assert torch.isnan(scores.crps(x, y)[0, 1]) and torch.isfinite(scores.crps(x, y)[1]).all()
     assert math.isnan(scores.energy_distance(x, x.flip(0))[0])
-
-
-def test_summarise_counts_only_finite_cases():
-    s = summarise(np.array([1.0, math.nan, 3.0]))
-    assert s["mean"] == 2.0 and math.isfinite(s["ci95"])
-    assert math.isnan(summarise(np.array([math.nan, math.nan]))["mean"])

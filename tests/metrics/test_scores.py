@@ -7,7 +7,7 @@ import pytest
 import scoringrules as sr
 import torch
 
-from uqbench.metrics import (
+from uqbench.metrics.scores import (
     crps,
     energy_distance,
     energy_score,

@@ -4,13 +4,14 @@ import numpy as np
 import pytest
 
 from uqbench.problems import PROBLEMS, SHIFTS, SPLITS, make_problem
+from uqbench.problems.base import PAIRED
 
 
 @pytest.mark.parametrize("name", sorted(PROBLEMS))
 @pytest.mark.parametrize("split", SPLITS)
 def test_split_layout(name, split, tiny_sizes):
     ds = make_problem(name, {"sizes": tiny_sizes}).generate(split, seed=3)
-    n_real = 1 if split in ("train", "val") else tiny_sizes["realizations"]
+    n_real = 1 if split in PAIRED else tiny_sizes["realizations"]
     assert ds.sizes["case"] == tiny_sizes["ood" if split in SHIFTS else split]
     assert ds.sizes["realization"] == n_real
     assert ds["input"].dims[0] == "case"
@@ -28,6 +29,21 @@ def test_same_seed_same_arrays_other_seed_other_arrays(name, tiny_sizes):
         np.testing.assert_array_equal(a[var].values, b[var].values)
         assert not np.array_equal(a[var].values, c[var].values)
     assert a.attrs["config_hash"] != c.attrs["config_hash"]
+
+
+@pytest.mark.parametrize("name", sorted(PROBLEMS))
+def test_every_case_and_realization_is_its_own_operator_draw(name):
+    """Two cases with the same input: their realizations are independent draws of the same
+    law (they differ draw by draw, their means agree within the noise), never the same R
+    operators applied to both (which made the cases of a split dependent)."""
+    p = make_problem(name, {"n": 8} if name == "poisson" else None)  # small grids: fast
+    rng = np.random.default_rng(5)
+    u = p.sample_inputs(1, rng, None)
+    out = p.sample_outputs(np.concatenate([u, u]), 400, rng)  # (2, 400, ...)
+    a, b = out[0].reshape(400, -1), out[1].reshape(400, -1)
+    assert np.mean(np.all(a == b, axis=1)) < 0.2  # draw by draw: different operators
+    se = np.sqrt((a.var(0) + b.var(0)) / 400)
+    assert (np.abs(a.mean(0) - b.mean(0)) < 5 * se + 1e-12).all()  # one law
 
 
 @pytest.mark.parametrize("name", sorted(PROBLEMS))

@@ -20,7 +20,7 @@ def test_porosity_reaches_the_target_range():
 def test_failure_points_are_in_metal_and_cluster_at_pores():
     p = Porous()
     img = p.sample_inputs(20, np.random.default_rng(1), None)
-    out = p.sample_outputs(img, 64, np.random.default_rng(2), paired=False)  # (case, real, 2)
+    out = p.sample_outputs(img, 64, np.random.default_rng(2))  # (case, real, 2)
     assert ((out > 0) & (out < 1)).all()
     ix = np.floor(out[..., 0] * p.settings.length).astype(int)
     iy = np.floor(out[..., 1] * p.settings.width).astype(int)

@@ -8,12 +8,13 @@ import numpy as np
 from uqbench import io
 from uqbench.stages.evaluate import evaluate_splits
 
-SCORE_SHIFT = {"test": 0.0, "ood_mild": 0.5, "ood": 1.0, "ood_strong": 1.0, "val": 0.0}
+SCORE_SHIFT = {"test": 0.0, "ood_mild": 0.5, "ood": 1.0, "ood_strong": 1.0, "calib": 0.0}
 
 
 def _split_files(tmp_path, split, seed, status="ok"):
     rng = np.random.default_rng(seed)
-    realizations = 1 if split == "val" else 5
+    realizations = 1 if split == "calib" else 5
+    cases = 12 if split == "calib" else 4  # >= 9 calib cases for a 90 % factor
     coords = {"x": np.arange(6.0)}
     attrs = {
         "problem": "elu",
@@ -22,12 +23,14 @@ def _split_files(tmp_path, split, seed, status="ok"):
         "config_hash": "h",
         "output_kind": "curve",
     }
-    outputs = rng.normal(size=(4, realizations, 6))
-    data = io.data_dataset(rng.normal(size=(4, 6)), outputs, ("x",), ("x",), coords, attrs)
+    outputs = rng.normal(size=(cases, realizations, 6))
+    data = io.data_dataset(rng.normal(size=(cases, 6)), outputs, ("x",), ("x",), coords, attrs)
     io.write_dataset(data, tmp_path / f"{split}_data.nc")
-    samples = rng.normal(size=(7, 4, 6)) if status == "ok" else np.full((7, 4, 6), np.nan)
-    score = rng.random(4) + SCORE_SHIFT[split]  # ood scores all higher, mild ones in between
-    pattrs = {"problem": "elu", "method": "ensemble", "seed": 0, "status": status}
+    shape = (7, cases, 6)
+    samples = rng.normal(size=shape) if status == "ok" else np.full(shape, np.nan)
+    score = rng.random(cases) + SCORE_SHIFT[split]  # ood all higher, mild ones in between
+    pattrs = {"problem": "elu", "method": "ensemble", "base_method": "ensemble", "seed": 0,
+              "status": status}  # fmt: skip
     pred = io.prediction_dataset(samples, ("x",), coords, pattrs, score)
     io.write_dataset(pred, tmp_path / f"{split}_pred.nc")
 
@@ -36,13 +39,13 @@ SPLITS = ("test", "ood_mild", "ood", "ood_strong")
 
 
 def _evaluate(tmp_path, out):
-    splits = [*out, "val"]
+    splits = [*out, "calib"]
     return evaluate_splits({s: tmp_path / f"{s}_pred.nc" for s in splits},
                            {s: tmp_path / f"{s}_data.nc" for s in splits}, out)  # fmt: skip
 
 
 def test_evaluate_splits_adds_the_epistemic_metrics_to_test(tmp_path):
-    for split in (*SPLITS, "val"):
+    for split in (*SPLITS, "calib"):
         _split_files(tmp_path, split, seed=len(split))
     out = {s: tmp_path / f"{s}.json" for s in SPLITS}
     res = _evaluate(tmp_path, out)
@@ -54,7 +57,7 @@ def test_evaluate_splits_adds_the_epistemic_metrics_to_test(tmp_path):
     assert res["ood"]["metrics"]["shift_auroc"]["mean"] == 1.0
     assert 0.5 <= res["ood_mild"]["metrics"]["shift_auroc"]["mean"] < 1.0
     assert "shift_auroc" not in res["test"]["metrics"]
-    # the conformal factor is fitted once (val) and applied to every split
+    # the conformal factor is fitted once (calib) and applied to every split
     factors = {res[s]["metrics"]["cp_factor"]["mean"] for s in SPLITS}
     assert len(factors) == 1 and all(math.isfinite(f) and f > 0 for f in factors)
     for s in SPLITS:
@@ -65,6 +68,10 @@ def test_evaluate_splits_adds_the_epistemic_metrics_to_test(tmp_path):
         assert math.isclose(m["width_90_cp"]["mean"], f * m["width_90"]["mean"], rel_tol=1e-9)
     assert all(out[s].exists() for s in SPLITS)
     assert io.read_metrics(out["test"]) == json.loads(json.dumps(res["test"]))
+    # per-case values for paired comparisons; intervals over the 4 independent cases
+    assert len(res["test"]["cases"]["energy_distance"]) == 4
+    assert res["test"]["metrics"]["energy_distance"]["n"] == 4
+    assert res["test"]["n_samples"] == 7
     assert res["test"]["ratio"] is None  # ensemble sweeps no ratio: none, not "na"
 
     _split_files(tmp_path, "ood", seed=3, status="diverged")

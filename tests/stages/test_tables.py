@@ -5,7 +5,7 @@ import csv
 import pytest
 
 from uqbench import io
-from uqbench.metrics.validate import ValidationError
+from uqbench.report.validate import ValidationError
 from uqbench.stages.tables import accept_validation, check_validation, claims_table, metrics_table
 
 
@@ -18,11 +18,13 @@ def write_records(root, runs):
         record = {
             "problem": "elu",
             "method": method,
+            "base_method": method,
             "ratio": ratio,
             "seed": seed,
             "split": "test",
             "status": "ok",
             "predict_seconds": 1.0,
+            "n_samples": 256,
             "metrics": metrics,
         }
         paths.append(io.write_metrics(record, root / f"{method}_{seed}.json"))
@@ -34,8 +36,11 @@ RUNS = [
     ("genuq", 0.016, 1, 0.005),
     ("vi", 0.016, 0, 0.03),
     ("vi", 0.016, 1, 0.031),
+    ("flow", 0.016, 0, 0.03),
+    ("flow", 0.016, 1, 0.032),
     ("climatology", None, 0, 0.8),
     ("oracle", None, 0, 0.0),
+    ("oracle", None, 1, 0.0001),
 ]
 
 
@@ -43,12 +48,19 @@ def test_tables_follow_the_catalogue_and_show_no_ratio_as_a_dash(tmp_path):
     paths = write_records(tmp_path, RUNS)
     metrics_table(paths, str(tmp_path / "t.csv"), str(tmp_path / "t.md"))
     lines = (tmp_path / "t.md").read_text().splitlines()
-    assert [line.split(" | ")[0][2:] for line in lines[2:6]] == ["oracle", "climatology",
-                                                                 "genuq", "vi"]  # fmt: skip
+    methods = ["oracle", "climatology", "genuq", "vi", "flow"]
+    assert [line.split(" | ")[0][2:] for line in lines[2:7]] == methods
     assert lines[2].startswith("| oracle | – |") and lines[4].startswith("| genuq | 0.016 |")
     ed = lines[0].split(" | ").index("energy_distance")
-    cells = {line.split(" | ")[0][2:]: line.split(" | ")[ed] for line in lines[2:6]}
+    cells = {line.split(" | ")[0][2:]: line.split(" | ")[ed] for line in lines[2:7]}
     assert cells["genuq"].startswith("**") and not cells["oracle"].startswith("**")
+    # two seeds: the t interval with 1 degree of freedom, 12.7 standard errors
+    assert cells["genuq"] == "**0.0045 ± 0.0064**"
+    with open(tmp_path / "t.csv", newline="") as fh:
+        table = list(csv.DictReader(fh))
+    assert [r["method"] for r in table] == methods and table[2][
+        "energy_distance_interval"
+    ] == "seeds"
     rows = claims_table(paths, 0.016, str(tmp_path / "c.csv"), str(tmp_path / "c.md"))
     with open(tmp_path / "c.csv", newline="") as fh:
         assert [r["verdict"] for r in csv.DictReader(fh)] == [r["verdict"] for r in rows]
@@ -63,7 +75,8 @@ def test_validation_round_trip_through_files(tmp_path):
     lines = check_validation(again, str(tmp_path / "ref.csv"), str(tmp_path / "ok.txt"))
     assert (tmp_path / "ok.txt").read_text().splitlines() == lines
     (tmp_path / "c").mkdir()
-    moved = write_records(tmp_path / "c", [("vi", 0.016, 0, 0.3)])
-    with pytest.raises(ValidationError, match=r"vi energy_distance: 0\.3 outside"):
+    moved = write_records(tmp_path / "c", [r for r in RUNS if r[2] == 0 and r[0] != "vi"])
+    moved += write_records(tmp_path / "c", [("vi", 0.016, 0, 0.3)])
+    with pytest.raises(ValidationError, match=r"vi energy_distance \(seed 0\): 0\.3 outside"):
         check_validation(moved, str(tmp_path / "ref.csv"), str(tmp_path / "bad.txt"))
     assert not (tmp_path / "bad.txt").exists()

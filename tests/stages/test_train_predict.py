@@ -21,7 +21,7 @@ VI = {"epochs": 2, "batch_size": 16, "lr": 3e-3, "n_mc": 2}
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     root = tmp_path_factory.mktemp("data")
-    for split in ("train", "val", "test"):
+    for split in ("train", "val", "calib", "test"):
         generate_data("elu", SETTINGS, split, 0, root / f"{split}.nc")
     ref = root / "det.pt"
     train("elu", "deterministic", None, 0, {}, RECIPE, str(root / "train.nc"),
@@ -34,7 +34,7 @@ def run(data, tmp_path, hyper, recipe=RECIPE, **kw):
     status = train("elu", "vi", 0.05, 0, hyper, recipe, str(data / "train.nc"),
                    str(data / "val.nc"), str(model), str(tmp_path / "log.csv"), device="cpu",
                    **kw)  # fmt: skip
-    splits = ("val", "test")  # val calibrates (+cp)
+    splits = ("calib", "test")  # calib calibrates (+cp)
     predict(str(model), [str(data / f"{s}.nc") for s in splits],
             [str(tmp_path / f"{s}.nc") for s in splits], 8, 0, device="cpu")  # fmt: skip
     result = evaluate_splits({s: tmp_path / f"{s}.nc" for s in splits},
@@ -58,6 +58,18 @@ def test_nan_loss_is_diverged_with_nan_metrics_and_dnc(data, tmp_path):
     assert all(math.isnan(v["mean"]) for v in result["metrics"].values())
     ratio_table([tmp_path / "test.json"], tmp_path / "r.csv", tmp_path / "r.md")
     assert "DnC" in (tmp_path / "r.md").read_text()
+
+
+def test_a_phase_that_never_beats_its_pre_fit_has_no_gain(data, tmp_path):
+    """An ELBO phase with no epochs keeps its start (the pre-fit): status no_gain, scored
+    like any run (finite metrics), and counted as such in the ratio table."""
+    status, state, result = run(data, tmp_path, {**VI, "epochs": 0})
+    assert status == "no_gain" == result["status"] == state["status"]
+    assert "never beat its start" in state["status_reason"]
+    assert all(math.isfinite(v["mean"]) for v in result["metrics"].values())
+    rows = ratio_table([tmp_path / "test.json"], tmp_path / "r.csv", tmp_path / "r.md")
+    assert (rows[0]["ok"], rows[0]["no_gain"], rows[0]["diverged"]) == (0, 1, 0)
+    assert "| 1 no gain |" in (tmp_path / "r.md").read_text()
 
 
 def test_far_worse_than_deterministic_is_diverged(data, tmp_path):

@@ -15,7 +15,7 @@ import xarray as xr
 
 from tests.workflow.conftest import REPO, SNAKEMAKE, run_snakemake, tiny_configs
 from uqbench import io
-from uqbench.metrics.evaluate import CALIBRATED, METRICS
+from uqbench.metrics.catalogue import CALIBRATED, METRICS
 from uqbench.problems import SPLITS
 
 pytestmark = pytest.mark.slow

@@ -1,26 +1,32 @@
 # Input functions, target lists and wildcard constraints shared by all rules. What each
 # method is (ratio sweep, epistemic score, what it needs) comes from the torch-free catalogue
 # (src/uqbench/catalogue.py); no method names are written in the rules.
-from uqbench.catalogue import (
-    DIVERGENCE_REFERENCE,
-    NO_RATIO,
-    ORACLE,
-    check_study,
-    ratio_label,
-    select,
-    traits,
-)
+from uqbench import catalogue
+from uqbench.catalogue import DIVERGENCE_REFERENCE, NO_RATIO, ORACLE, ratio_label
 
 # the splits of uqbench.problems.base.SPLITS (a test checks they agree): the shift ladder
-# ood_mild, ood, ood_strong, from mild to strong; val calibrates (+cp), so it is predicted
+# ood_mild, ood, ood_strong, from mild to strong; calib calibrates (+cp), so it is predicted
 SHIFTS = ["ood_mild", "ood", "ood_strong"]
-SPLITS = ["train", "val", "test", *SHIFTS]
+SPLITS = ["train", "val", "calib", "test", *SHIFTS]
 EVAL_SPLITS = ["test", *SHIFTS]
-PREDICT_SPLITS = ["val", *EVAL_SPLITS]
+PREDICT_SPLITS = ["calib", *EVAL_SPLITS]
 FIGURE_KINDS = ["bands", "samples", "correlation", "calibration"]  # one figure per problem
-check_study(config["methods"])  # a method without the methods it needs fails here
+VARIANTS = config["variants"]  # {name: {method, hyper}}: catalogued methods under new names
+
+
+def traits(method):
+    """The catalogue traits of a method or a variant of the study."""
+    return catalogue.traits(method, VARIANTS)
+
+
+def select(methods, **want):
+    return catalogue.select(methods, VARIANTS, **want)
+
+
+catalogue.check_study(config["methods"], VARIANTS)  # unknown or missing methods fail here
 RATIO_METHODS = select(config["methods"], sweeps_ratio=True)
 SCORE_METHODS = select(config["methods"], epistemic=True)
+SAMPLE_METHODS = select(config["methods"], samples=True)
 TRAINED = "|".join(select(config["methods"], trained=True)) or "(?!)"
 RATIOS = [ratio_label(r) for r in config["ratios"]]
 MAIN_RATIO = ratio_label(config["main_ratio"])
@@ -62,7 +68,13 @@ def train_inputs(wildcards):
 
 
 def method_hyper(wildcards):
-    return config["hyper"][wildcards.method]
+    """A method's hyper slice (a variant's: its base's with the overrides on top)."""
+    return catalogue.variant_hyper(wildcards.method, config["hyper"], VARIANTS)
+
+
+def variant_of(wildcards):
+    """The catalogued method a variant runs (None for a catalogued method)."""
+    return traits(wildcards.method).variant_of
 
 
 def base_recipe(wildcards):
@@ -116,11 +128,13 @@ def all_metric_files():
 
 
 def first_seed_predictions(wildcards):
+    """Seed 0's test predictions at the main ratio of every method that draws samples."""
     return run_files(
         f"results/predictions/{RUN}/test.nc",
         wildcards.problem,
         main_only=True,
         seeds=config["seeds"][:1],
+        methods=SAMPLE_METHODS,
     )
 
 

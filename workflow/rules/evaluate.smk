@@ -1,5 +1,5 @@
 # Evaluation: metrics JSON of the test and shift-rung predictions against the true
-# realizations, each with its conformally calibrated (+cp, factor fitted on the val
+# realizations, each with its conformally calibrated (+cp, factor fitted on the calib
 # predictions) twin; the test JSON holds the epistemic metrics (test vs ood) of methods with
 # a score, each rung's JSON its shift_auroc (test vs that rung).
 
@@ -12,7 +12,7 @@ rule evaluate:
         **{s: f"results/metrics/{RUN}/{s}.json" for s in EVAL_SPLITS},
     params:
         splits=EVAL_SPLITS,
-        calibration="val",
+        calibration="calib",
     log:
         f"logs/evaluate/{RUN}.log",
     benchmark:

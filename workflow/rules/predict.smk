@@ -1,4 +1,4 @@
-# Prediction: predictive samples of a trained model for val (it calibrates, +cp), test and
+# Prediction: predictive samples of a trained model for calib (it calibrates, +cp), test and
 # every shift rung (one job loads the model once and writes one file per split).
 
 

@@ -9,6 +9,7 @@ rule train:
         log=f"results/models/{RUN}/train_log.csv",
     params:
         hyper=method_hyper,
+        variant_of=variant_of,
         recipe=base_recipe,
         ratio=ratio_value,
         device=config["device"],

@@ -26,7 +26,7 @@ METHODS: dict[str, type[Method]] = {
     name: _load(t.cls) for name, t in CATALOGUE.items() if t.cls is not None
 }
 
-__all__ = ["METHODS", "Data", "Method", "make_method", "prepare", "tiny_hyper"]
+__all__ = ["METHODS", "Data", "Method", "from_checkpoint", "make_method", "prepare", "tiny_hyper"]
 
 
 def make_method(
@@ -37,15 +37,19 @@ def make_method(
     seed: int = 0,
     device: str | torch.device = "auto",
     recipe: Mapping[str, Any] | None = None,
+    variant_of: str | None = None,
 ) -> Method:
     """Instantiate a registered method from its config slice (``hyper.<name>``) and the
-    problem's base-model recipe (``base_model.<problem>``)."""
-    if name not in METHODS:
-        traits(name)  # unknown names raise there, naming the catalogue
-        raise ValueError(f"method {name!r} has no class: it is predicted, never built")
-    cls = METHODS[name]
+    problem's base-model recipe (``base_model.<problem>``). A variant (config ``variants``)
+    is built as its base ``variant_of`` under its own name ``name``, with ``hyper`` its
+    merged slice (``catalogue.variant_hyper``)."""
+    base = variant_of or name
+    if base not in METHODS:
+        traits(base)  # unknown names raise there, naming the catalogue
+        raise ValueError(f"method {base!r} has no class: it is predicted, never built")
+    cls = METHODS[base]
     return cls(problem, hyper, ratio=ratio if cls.traits().uses_ratio else None, seed=seed,
-               device=device, recipe=recipe)  # fmt: skip
+               device=device, recipe=recipe, variant=name if variant_of else None)  # fmt: skip
 
 
 def tiny_hyper() -> dict[str, dict[str, Any]]:
@@ -70,4 +74,15 @@ def prepare(m: Method, train: Data, pretrained: Method | None = None) -> Method:
         m.attach_pretrained(pretrained.model)
     else:
         m.build(train)
+    return m
+
+
+def from_checkpoint(state: Mapping[str, Any], device: str | torch.device = "auto") -> Method:
+    """Rebuild a trained method (a variant too) from its checkpoint's state (as saved by
+    ``Method.state_dict``, read by ``io.load_checkpoint``) and load its weights."""
+    base = state.get("base_method", state["method"])
+    variant_of = base if base != state["method"] else None
+    m = make_method(state["method"], state["problem"], state["hyper"], state["ratio"],
+                    state["seed"], device, state["recipe"], variant_of=variant_of)  # fmt: skip
+    m.load_state_dict(dict(state))
     return m

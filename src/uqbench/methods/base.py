@@ -104,9 +104,14 @@ class Method(ABC):
         seed: int = 0,
         device: str | torch.device = "auto",
         recipe: Optim | Mapping[str, Any] | None = None,
+        variant: str | None = None,
     ) -> None:
+        # a variant (config ``variants``) runs this class under its own name, ``label``; its
+        # random streams stay the base method's (common random numbers in an ablation)
+        self.label = variant or self.name
         if not isinstance(hyper, self.Hyper):
-            hyper = from_mapping(self.Hyper, hyper, where=f"hyper.{self.name}")
+            where = f"variants.{variant}.hyper" if variant else f"hyper.{self.name}"
+            hyper = from_mapping(self.Hyper, hyper, where=where)
         if not isinstance(recipe, Optim):
             recipe = from_mapping(Optim, recipe, where=f"base_model.{problem}")
         if self.traits().uses_ratio and ratio is None:
@@ -222,7 +227,8 @@ class Method(ABC):
     def state_dict(self) -> dict[str, Any]:
         """Weights and everything needed to rebuild: tensors, numbers, strings only."""
         return {
-            "method": self.name,
+            "method": self.label,
+            "base_method": self.name,
             "problem": self.problem,
             "hyper": asdict(self.hyper),
             "recipe": asdict(self.recipe),
@@ -236,12 +242,10 @@ class Method(ABC):
         """Rebuild the modules from ``state`` (as returned by ``state_dict``) and load weights:
         the base model from its ``model_args``, then the fitted statistics, then the method's
         own modules (``_build_extra``)."""
-        for key in ("method", "problem"):
-            if state[key] != getattr(self, "name" if key == "method" else key):
-                raise ValueError(
-                    f"checkpoint is for {key} {state[key]!r}, not "
-                    f"{getattr(self, 'name' if key == 'method' else key)!r}"
-                )
+        for key, mine in (("method", self.label), ("base_method", self.name),
+                          ("problem", self.problem)):  # fmt: skip
+            if state[key] != mine:
+                raise ValueError(f"checkpoint is for {key} {state[key]!r}, not {mine!r}")
         weights = state["weights"]
         if state["model_args"] is not None:
             self._rebuild(state["model_args"])

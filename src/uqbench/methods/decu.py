@@ -98,12 +98,6 @@ class Decu(MixtureMethod):
                        if n not in self.head_names)  # fmt: skip
         return backbone + sum(p.numel() for p in self.heads.parameters())
 
-    @property
-    def head_fraction(self) -> float:
-        """Trainable head parameters per member / parameters of the base model."""
-        head = sum(dict(self.model.named_parameters())[n].numel() for n in self.head_names)
-        return head / sum(p.numel() for p in self.model.parameters())
-
     def forward_all(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and log-variance of every member: each (member, case, *output dims)."""
         frozen = {n: p.detach() for n, p in self.model.named_parameters()

@@ -2,7 +2,10 @@
 
 First-order Taylor expansion with an isotropic parameter covariance Cov[θ] = s² I:
 Var_epi[u_j] = s² ‖∂f_j/∂θ‖², plus aleatoric noise σ². (σ², s²) are fitted jointly on the
-validation residuals by the Gaussian likelihood (``fit_variances``), with the per-point
+validation residuals by the Gaussian likelihood (``mle_variances``; paper 002's estimate,
+nothing more: no rescale to the mean squared residual afterwards, which would be a
+recalibration on val that no other method gets; recalibration is the +cp columns' job, the
+same for every method), with the per-point
 ‖∂f_j/∂θ‖² estimated by forward-mode probes E_δ[(Jδ)_j²]. Samples come from the linearised
 model, f_θ(a) + J (s δ) + σ ε with δ ~ N(0, I_P), by ``torch.func.jvp`` vectorised over
 draws, so each sample's pointwise variance is exactly s²‖∂f_j/∂θ‖² + σ². The epistemic
@@ -44,22 +47,6 @@ def gaussian_nll(r2: torch.Tensor, g: torch.Tensor, sigma2: torch.Tensor, s2: to
     σ² + s² g, for parameter values of any common shape (...,): returns (...)."""
     var = sigma2[..., None] + s2[..., None] * g
     return 0.5 * (r2 / var + torch.log(var)).mean(-1)
-
-
-def fit_variances(residual2: torch.Tensor, grad2: torch.Tensor) -> tuple[float, float]:
-    """(σ², s²) for residuals r_j with variance σ² + s²‖∂f_j/∂θ‖² (residual2 = r², grad2 =
-    ‖∂f_j/∂θ‖², same shape, any): their ratio by maximum likelihood, their common scale so
-    that the mean variance equals the mean squared residual (``mle_variances``, then one
-    factor). The isotropic covariance is an approximation: where the residuals' spread does
-    not follow σ² + s²g point by point, the likelihood's scale (at which the *standardised*
-    residuals have mean square 1) leaves the mean variance off the mean squared residual
-    (0.7x on the known-truth toy of the tests); the moment condition keeps it calibrated on
-    average, which is what the sampled spread is judged by.
-    """
-    sigma2, s2 = mle_variances(residual2, grad2)
-    r2, g = residual2.double().flatten(), grad2.double().flatten()
-    scale = float(r2.mean() / (sigma2 + s2 * g.mean()))
-    return sigma2 * scale, s2 * scale
 
 
 def mle_variances(residual2: torch.Tensor, grad2: torch.Tensor) -> tuple[float, float]:
@@ -110,7 +97,7 @@ class Isograd(PostHocMethod):
         with torch.no_grad():
             residual2 = (self.model(val.inputs) - val.outputs).pow(2)
         grad2 = point_grad_norms(self.model, val.inputs, self.hyper.n_probes, gen).detach()
-        sigma2, s2 = fit_variances(residual2, grad2)
+        sigma2, s2 = mle_variances(residual2, grad2)
         log.info("isograd: sigma2 %.4g, s2 %.4g: mean variance %.4g vs mean squared residual "
                  "%.4g on the validation data", sigma2, s2, sigma2 + s2 * float(grad2.mean()),
                  float(residual2.mean()))  # fmt: skip

@@ -243,3 +243,16 @@ def train_loop(
             best["val_rel_l2_mean"],
         )  # fmt: skip
         return history
+
+
+def kept_start(history: list[dict[str, float]], name: str) -> bool:
+    """Whether every stochastic phase of method ``name`` in ``history`` kept its epoch 0,
+    i.e. never beat the state it started from (a pre-fit, or a fresh generator) on its
+    validation objective. A method's stochastic phases are those tagged ``name`` or
+    ``name/...`` other than its pre-fit ``name/pretrain`` (ecsg: one per smoothing value);
+    False when there is none."""
+    phases = {r["phase"] for r in history
+              if r["phase"] == name or (r["phase"].startswith(f"{name}/")
+                                        and r["phase"] != f"{name}/pretrain")}  # fmt: skip
+    kept = [r for r in history if r["phase"] in phases and r["selected"]]
+    return bool(kept) and all(r["epoch"] == 0 for r in kept)

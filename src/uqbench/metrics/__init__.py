@@ -1,25 +1,5 @@
-"""Metrics: proper scoring rules, calibration and errors (``scores``), and study evaluation."""
-
-from uqbench.metrics.scores import (
-    crps,
-    energy_distance,
-    energy_score,
-    interval_coverage,
-    interval_width,
-    random_pairs,
-    rel_l2_mean,
-    rel_l2_std,
-    variogram_score,
-)
-
-__all__ = [
-    "crps",
-    "energy_distance",
-    "energy_score",
-    "interval_coverage",
-    "interval_width",
-    "random_pairs",
-    "rel_l2_mean",
-    "rel_l2_std",
-    "variogram_score",
-]
+"""Metrics: what scores a prediction. ``catalogue`` declares every metric (torch-free, read
+by the reports); ``scores`` the proper scoring rules, calibration and errors; ``conformal``
+the split-conformal factor; ``epistemic`` the scores' evaluation; ``evaluate`` a split's
+per-case metrics. Import the submodules: this package imports nothing, so that the table
+jobs stay torch-free."""

@@ -62,3 +62,23 @@ def score_error_spearman(scores: np.ndarray, errors: np.ndarray) -> float:
     """Spearman rank correlation between epistemic scores and errors (per case): the Pearson
     correlation of their average ranks."""
     return float(np.corrcoef(average_ranks(scores), average_ranks(errors))[0, 1])
+
+
+def auroc_summary(test_scores: np.ndarray, ood_scores: np.ndarray) -> dict[str, float]:
+    """``ood_auroc`` with its 95 % interval half-width by Hanley & McNeil's (1982) standard
+    error of the Mann-Whitney AUROC (normal approximation; n = the smaller group)."""
+    a = ood_auroc(test_scores, ood_scores)
+    n0, n1 = len(test_scores), len(ood_scores)
+    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
+    var = (a * (1 - a) + (n1 - 1) * (q1 - a * a) + (n0 - 1) * (q2 - a * a)) / (n0 * n1)
+    return {"mean": a, "ci95": 1.96 * math.sqrt(max(var, 0.0)), "n": min(n0, n1)}
+
+
+def spearman_summary(scores: np.ndarray, errors: np.ndarray) -> dict[str, float]:
+    """Spearman's ρ of score and error with its 95 % interval half-width: Fieller et al.'s
+    standard error of atanh(ρ), √(1.06 / (n − 3)), carried to ρ by the delta method
+    ((1 − ρ²) times it); NaN below 4 cases."""
+    n = len(scores)
+    rho = score_error_spearman(scores, errors)
+    ci = 1.96 * (1 - rho * rho) * math.sqrt(1.06 / (n - 3)) if n > 3 else math.nan
+    return {"mean": rho, "ci95": ci, "n": n}

@@ -1,7 +1,8 @@
 """Per-split evaluation of a prediction file against the true realizations -> metrics JSON.
 
 Each metric is computed per test input (case), chunked over cases so memory stays bounded,
-then summarised by the mean and a 95 % normal confidence interval over cases.
+then summarised by the mean and a 95 % t interval over the cases (independent: each case has
+its own operator draws); the per-case values are kept in the record for paired comparisons.
 """
 
 from __future__ import annotations
@@ -13,25 +14,13 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from uqbench import stats
 from uqbench.metrics import conformal, epistemic, scores
+from uqbench.metrics.catalogue import CP_METRICS, METRICS
 
 log = logging.getLogger(__name__)
 
-METRICS = (
-    "energy_distance", "energy_score", "rel_l2_mean", "rel_l2_std", "crps",
-    "coverage_90", "coverage_95", "width_90", "width_95", "variogram_score",
-    "correlation_error", "spread_ratio",
-)  # fmt: skip
-# methods with an epistemic score only: OOD AUROC (test vs ood), and the Spearman correlation
-# of score and error over the test cases (does the score rank errors in distribution?) and
-# over test ∪ ood (mostly what the AUROC says again)
-EPISTEMIC = ("ood_auroc", "score_error_spearman_test", "score_error_spearman_pooled")
 N_PAIRS = 2000  # the variogram score's point pairs: all distinct ones up to this many
-# metrics also reported for the conformally rescaled samples (``metrics.conformal``), as
-# ``<name>_cp``, with the factor itself as ``cp_factor``
-CP_METRICS = ("coverage_90", "width_90", "energy_score", "energy_distance", "crps",
-              "spread_ratio")  # fmt: skip
-CALIBRATED = ("cp_factor", *(f"{m}_cp" for m in CP_METRICS))
 # per-case parts of the ratio metrics: spread_ratio = Σ pred_variance / Σ true_variance
 RATIOS = {"spread_ratio": ("pred_variance", "true_variance")}
 
@@ -114,59 +103,37 @@ def calibrated_metrics(
     return {**out, **{f"{m}_cp": summary[m] for m in CP_METRICS}}
 
 
-def summarise_ratio(num: np.ndarray, den: np.ndarray) -> dict[str, float]:
-    """Σ num / Σ den over cases, with a 95 % CI half-width by the delta method."""
-    num, den = np.asarray(num, float), np.asarray(den, float)
-    ok = np.isfinite(num) & np.isfinite(den)
-    if not ok.any() or den[ok].sum() <= 0:
-        return {"mean": math.nan, "ci95": math.nan}
-    num, den = num[ok], den[ok]
-    ratio = float(num.sum() / den.sum())
-    n = len(num)
-    ci = 1.96 * np.std(num - ratio * den, ddof=1) / (math.sqrt(n) * den.mean()) if n > 1 else 0
-    return {"mean": ratio, "ci95": float(ci) if n > 1 else math.nan}
-
-
 def summarise_cases(
     per_case: dict[str, torch.Tensor], metrics: Sequence[str] = METRICS
 ) -> dict[str, dict[str, float]]:
-    """Each metric's mean and 95 % CI over cases (ratio metrics: ratio of sums)."""
+    """Each metric's mean and 95 % t interval over the cases, which are independent (every
+    (case, realization) is its own operator draw); ratio metrics (``RATIOS``) as the ratio
+    of sums with a delta-method interval (``uqbench.stats``)."""
     out = {}
     for m in metrics:
         if m in RATIOS:
             num, den = RATIOS[m]
-            out[m] = summarise_ratio(per_case[num].numpy(), per_case[den].numpy())
+            out[m] = stats.ratio_ci(per_case[num].numpy(), per_case[den].numpy())
         else:
-            out[m] = summarise(per_case[m].numpy())
+            out[m] = stats.mean_ci(per_case[m].numpy())
     return out
-
-
-def summarise(values: np.ndarray) -> dict[str, float]:
-    """Mean and 95 % normal CI half-width over cases (NaN-aware)."""
-    v = np.asarray(values, dtype=float)
-    n = np.isfinite(v).sum()
-    if n == 0:
-        return {"mean": math.nan, "ci95": math.nan}
-    mean = float(np.nanmean(v))
-    ci = float(1.96 * np.nanstd(v, ddof=1) / math.sqrt(n)) if n > 1 else math.nan
-    return {"mean": mean, "ci95": ci}
 
 
 def epistemic_metrics(
     scores_test: np.ndarray,
     scores_ood: np.ndarray,
-    errors_test: np.ndarray,
-    errors_ood: np.ndarray,
+    errors_test: np.ndarray | None,
+    errors_ood: np.ndarray | None,
 ) -> dict[str, dict[str, float]]:
-    """``ood_auroc`` (test = 0 vs ood = 1 by score) and the Spearman correlation of score and
-    rel. L2 error of the mean per case, over the test cases (``score_error_spearman_test``)
-    and over test ∪ ood (``_pooled``). All arrays are (case,)."""
-    pooled = epistemic.score_error_spearman(
-        np.concatenate([scores_test, scores_ood]), np.concatenate([errors_test, errors_ood])
-    )
-    values = {
-        "ood_auroc": epistemic.ood_auroc(scores_test, scores_ood),
-        "score_error_spearman_test": epistemic.score_error_spearman(scores_test, errors_test),
-        "score_error_spearman_pooled": pooled,
-    }
-    return {k: {"mean": v, "ci95": math.nan} for k, v in values.items()}
+    """``ood_auroc`` (test = 0 vs ood = 1 by score) and, when the method has a predictive
+    mean (``errors_*``, the per-case rel. L2 errors of the mean; None for a score-only
+    method), the Spearman correlation of score and error over the test cases
+    (``score_error_spearman_test``) and over test ∪ ood (``_pooled``); each with its 95 %
+    interval (``epistemic.auroc_ci``, ``epistemic.spearman_ci``). Arrays are (case,)."""
+    out = {"ood_auroc": epistemic.auroc_summary(scores_test, scores_ood)}
+    if errors_test is not None and errors_ood is not None:
+        out["score_error_spearman_test"] = epistemic.spearman_summary(scores_test, errors_test)
+        out["score_error_spearman_pooled"] = epistemic.spearman_summary(
+            np.concatenate([scores_test, scores_ood]), np.concatenate([errors_test, errors_ood])
+        )
+    return out

@@ -1,4 +1,5 @@
-"""The epistemic figure: OOD AUROC per method and problem (bars, mean ± std over seeds)."""
+"""The epistemic figure: OOD AUROC per method and problem (bars, mean and 95 % interval
+over seeds; input_distance is the reference score every method should beat)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from uqbench.metrics.evaluate import EPISTEMIC
-from uqbench.metrics.tables import summary_rows
+from uqbench.metrics.catalogue import EPISTEMIC
 from uqbench.plots.common import color, plt
+from uqbench.report.summary import summary_rows
 
 
 def ood_auroc_figure(records: Sequence[Mapping[str, Any]]) -> Figure:
@@ -24,7 +25,7 @@ def ood_auroc_figure(records: Sequence[Mapping[str, Any]]) -> Figure:
     for i, method in enumerate(methods):
         vals = {r["problem"]: r for r in rows if r["method"] == method}
         ys = [vals[p]["ood_auroc_mean"] if p in vals else math.nan for p in problems]
-        es = [vals[p]["ood_auroc_std"] if p in vals else math.nan for p in problems]
+        es = [vals[p]["ood_auroc_ci95"] if p in vals else math.nan for p in problems]
         xs = np.arange(len(problems)) + (i - (len(methods) - 1) / 2) * width
         ax.bar(xs, [0 if not math.isfinite(y) else y for y in ys], width, color=color(method),
                yerr=[0 if not math.isfinite(e) else e for e in es], label=method)  # fmt: skip

@@ -8,15 +8,15 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from uqbench.metrics.tables import summary_rows
 from uqbench.plots.common import color, plt
+from uqbench.report.summary import summary_rows
 
 
 def shift_figure(
     records: Sequence[Mapping[str, Any]], rungs: Sequence[str], laws: Mapping[str, str]
 ) -> Figure:
     """Two panels for one problem's metrics records (every method, the test split and every
-    shift rung, all seeds; mean ± std over seeds):
+    shift rung, all seeds; mean and 95 % interval over seeds):
 
     * spread_ratio (predictive / true variance, log y, 1 = calibrated spread) on test and
       each rung, for every method with a spread, the oracle included;
@@ -36,7 +36,7 @@ def shift_figure(
     ):
         for method in methods:
             pts = [(i, at.get((method, split))) for i, split in enumerate(xs)]
-            vals = [(i, r[f"{metric}_mean"], r[f"{metric}_std"]) for i, r in pts
+            vals = [(i, r[f"{metric}_mean"], r[f"{metric}_ci95"]) for i, r in pts
                     if r and isinstance(r[f"{metric}_mean"], float)
                     and math.isfinite(r[f"{metric}_mean"]) and r[f"{metric}_mean"] > 0]  # fmt: skip
             if not vals:  # no spread (a point prediction) or no score

@@ -1,11 +1,17 @@
 """The problem interface: sample inputs, sample outputs of the stochastic operator, write data.
 
 A *realization* is one draw of the random operator (ELU amplitude and length, Poisson
-conductivity, porous-bar cell strengths). Train/val splits pair every input with its own
-operator draw (one realization per case). Test and shift splits apply the same R operator
-draws to every input (case × realization), so each case's R realizations are i.i.d. samples
-of the output distribution for that input — and expensive work, such as one factorisation
-per conductivity field, is shared across inputs.
+conductivity, porous-bar cell strengths). Every (case, realization) has its own operator
+draw: train, val and calib pair each input with one draw; test and the shift rungs give each
+input R draws, so each case's R realizations are i.i.d. samples of the output distribution
+for that input, and the cases are independent of each other. (Sharing R draws across the
+inputs of a split would be cheaper, but then every case sees the same R operators: the
+cases are no longer independent, the truth's second moments carry the noise of R draws in
+every case at once, and an interval over cases understates it by an order of magnitude.)
+
+Splits: ``train`` fits, ``val`` selects (epochs, λ, σ², bandwidths), ``calib`` only
+calibrates (split conformal; never used to fit or select), ``test`` and the shift rungs are
+scored.
 
 The shift ladder: ``SHIFTS`` are splits whose inputs come from shifted input laws, from mild
 to strong (``ood`` is the middle rung, the single OOD split of earlier versions). Each
@@ -34,7 +40,8 @@ from uqbench.settings import config_hash, from_mapping
 log = logging.getLogger(__name__)
 
 SHIFTS: tuple[str, ...] = ("ood_mild", "ood", "ood_strong")  # the shift ladder, mild to strong
-SPLITS: tuple[str, ...] = ("train", "val", "test", *SHIFTS)
+SPLITS: tuple[str, ...] = ("train", "val", "calib", "test", *SHIFTS)
+PAIRED = ("train", "val", "calib")  # one realization per input
 
 
 def shift_rung(split: str) -> int | None:
@@ -58,12 +65,13 @@ class Sizes:
 
     train: int = 1000
     val: int = 200
+    calib: int = 200
     test: int = 100
     ood: int = 100
     realizations: int = 256
 
     def __post_init__(self) -> None:
-        for name in ("train", "val", "test", "ood", "realizations"):
+        for name in ("train", "val", "calib", "test", "ood", "realizations"):
             if getattr(self, name) < 1:
                 raise ValueError(f"sizes.{name} must be >= 1, got {getattr(self, name)}")
 
@@ -132,13 +140,10 @@ class Problem(ABC):
 
     @abstractmethod
     def sample_outputs(
-        self, inputs: np.ndarray, n_realizations: int, rng: np.random.Generator, paired: bool
+        self, inputs: np.ndarray, n_realizations: int, rng: np.random.Generator
     ) -> np.ndarray:
-        """Outputs of random operator draws, shape (case, realization, *output dims).
-
-        ``paired=True``: one independent draw per case (``n_realizations`` must be 1).
-        ``paired=False``: ``n_realizations`` draws, each applied to every input.
-        """
+        """Outputs of ``n_realizations`` random operator draws per input, each (case,
+        realization) its own independent draw: shape (case, realization, *output dims)."""
 
     def generate(self, split: str, seed: int) -> xr.Dataset:
         """The dataset of one split, with provenance attrs; deterministic in (settings, seed)."""
@@ -147,13 +152,10 @@ class Problem(ABC):
         sizes: Sizes = self.settings.sizes
         rung = shift_rung(split)
         n_cases = sizes.ood if rung is not None else getattr(sizes, split)
-        paired = split in ("train", "val")
-        n_real = 1 if paired else sizes.realizations
+        n_real = 1 if split in PAIRED else sizes.realizations
         start = time.perf_counter()
         inputs = self.sample_inputs(n_cases, stream(seed, self.name, split, "input"), rung)
-        outputs = self.sample_outputs(
-            inputs, n_real, stream(seed, self.name, split, "operator"), paired
-        )
+        outputs = self.sample_outputs(inputs, n_real, stream(seed, self.name, split, "operator"))
         seconds = time.perf_counter() - start
         log.info(
             "%s/%s: %d cases x %d realizations in %.2f s",

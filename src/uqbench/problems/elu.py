@@ -73,18 +73,13 @@ class Elu(Problem):
         return ab[0] @ np.cos(np.outer(k, x)) + ab[1] @ np.sin(np.outer(k, x))
 
     def sample_outputs(
-        self, inputs: np.ndarray, n_realizations: int, rng: np.random.Generator, paired: bool
+        self, inputs: np.ndarray, n_realizations: int, rng: np.random.Generator
     ) -> np.ndarray:
         s = self.settings
-        n_draws = inputs.shape[0] if paired else n_realizations
-        xi = rng.standard_normal((2, n_draws))
+        xi = rng.standard_normal((2, inputs.shape[0], n_realizations))  # one (A, ℓ) per draw
         amp = np.exp(s.amplitude_log_std * xi[0])
         ell = s.length * np.exp(s.length_log_std * xi[1])
         k = np.fft.rfftfreq(s.grid, d=1.0 / s.grid)  # integer wavenumbers on [0, 2π)
-        mult = amp[:, None] * np.exp(-((ell[:, None] * k) ** 2))  # (draw, k)
+        mult = amp[..., None] * np.exp(-((ell[..., None] * k) ** 2))  # (case, draw, k)
         spec = np.fft.rfft(np.where(inputs > 0, inputs, np.expm1(inputs)), axis=-1)  # F[ELU(u)]
-        if paired:
-            out = np.fft.irfft(spec * mult, n=s.grid, axis=-1)[:, None, :]
-        else:
-            out = np.fft.irfft(spec[:, None, :] * mult[None], n=s.grid, axis=-1)
-        return out
+        return np.fft.irfft(spec[:, None, :] * mult, n=s.grid, axis=-1)

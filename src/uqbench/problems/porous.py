@@ -5,7 +5,7 @@ porosity image (1 = void) of ``width`` × ``length`` cells, dims (x, y) with x a
 tensile axis (length cells) and y across it. Physics: -div(κ grad φ) = 0 with κ = 1 in metal
 and ``void_conductivity`` in voids, φ = 0 / 1 on the grips (x = 0 / x = 1) and insulated
 sides (boundary κ = 0, see ``uqbench.pde.poisson``); local stress s = |κ grad φ|. For each
-realization every cell draws a strength σ_c ~ Weibull(modulus) (i.i.d.); the bar fails at
+(case, realization) every cell draws a strength σ_c ~ Weibull(modulus) (i.i.d.); the bar fails at
 the cell maximising s / σ_c. Output: the failure point (x, y) ∈ [0, 1]², dim ``component``.
 
 Voids are discs with uniform random centres and radii (in cells), added until the image
@@ -25,6 +25,7 @@ from uqbench.pde.poisson import flux_magnitude, solve
 from uqbench.problems.base import Problem, Sizes, check_ladder, random_flags, where_cases
 
 _CHUNK = 128  # cases per vectorised chunk (bounds the (case, void, x, y) mask memory)
+_DRAWS_PER_CHUNK = 2048  # (case, realization) strength draws per chunk (x cells: memory)
 _VOIDS_PER_ROUND = 16
 _MAX_ROUNDS = 200
 
@@ -137,22 +138,18 @@ class Porous(Problem):
         return flux_magnitude(kappa, phi, boundary=grips, spacing=h)
 
     def sample_outputs(
-        self, inputs: np.ndarray, n_realizations: int, rng: np.random.Generator, paired: bool
+        self, inputs: np.ndarray, n_realizations: int, rng: np.random.Generator
     ) -> np.ndarray:
         s = self.settings
         n = inputs.shape[0]
         log_s = np.log(np.maximum(self.stress(inputs), 1e-300)).reshape(n, -1)
-        n_draws = n if paired else n_realizations
-        log_sigma = np.log(rng.weibull(s.weibull_modulus, (n_draws, log_s.shape[1])))
-        if paired:
-            cell = np.argmax(log_s - log_sigma, axis=1)[:, None]
-        else:
-            cell = np.concatenate(
-                [
-                    np.argmax(log_s[c : c + _CHUNK, None] - log_sigma[None], axis=2)
-                    for c in range(0, n, _CHUNK)  # chunks bound the (case, draw, cell) memory
-                ]
-            )
+        per_chunk = max(1, _DRAWS_PER_CHUNK // n_realizations)
+        cell = np.empty((n, n_realizations), dtype=np.int64)
+        for c in range(0, n, per_chunk):  # chunks bound the (case, draw, cell) memory
+            m = min(per_chunk, n - c)
+            # each (case, realization) draws its own strength per cell
+            log_sigma = np.log(rng.weibull(s.weibull_modulus, (m, n_realizations, log_s.shape[1])))
+            cell[c : c + m] = np.argmax(log_s[c : c + m, None] - log_sigma, axis=2)
         ix, iy = np.divmod(cell, s.width)
         coords = self.coords()
         return np.stack([coords["x"][ix], coords["y"][iy]], axis=-1)  # (case, realization, 2)

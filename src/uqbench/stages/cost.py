@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping, Sequence
 
 from uqbench import io
-from uqbench.metrics.cost import FIELDS, cost_table
+from uqbench.report.cost import FIELDS, cost_table
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """Stage evaluate: the test and shift-rung prediction files against the data files'
-realizations -> one metrics record (JSON) per split; the val predictions calibrate (+cp)."""
+realizations -> one metrics record (JSON) per split; the calib predictions calibrate (+cp)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,11 @@ import numpy as np
 import torch
 
 from uqbench import io
+from uqbench.catalogue import SCORED
+from uqbench.metrics.catalogue import CALIBRATED, EPISTEMIC, METRICS
 from uqbench.metrics.conformal import conformal_factor
-from uqbench.metrics.epistemic import ood_auroc
+from uqbench.metrics.epistemic import auroc_summary
 from uqbench.metrics.evaluate import (
-    CALIBRATED,
-    EPISTEMIC,
-    METRICS,
     calibrated_metrics,
     epistemic_metrics,
     per_case_metrics,
@@ -27,7 +26,7 @@ from uqbench.metrics.evaluate import (
 from uqbench.problems.base import SHIFTS
 
 log = logging.getLogger(__name__)
-NAN = {"mean": math.nan, "ci95": math.nan}
+NAN = {"mean": math.nan, "ci95": math.nan, "n": 0}
 Path = str | os.PathLike[str]
 
 
@@ -35,37 +34,44 @@ def _score(
     predictions: Path, data: Path, factor: float
 ) -> tuple[dict[str, Any], np.ndarray | None, np.ndarray | None]:
     """Read one split's predictions and data once: the metrics record (with the ``+cp``
-    metrics of the samples rescaled by the conformal ``factor``, NaN when there is none),
-    the per-case epistemic scores (None when the method has none) and the per-case rel. L2
-    errors of the predictive mean (None when the run diverged)."""
+    metrics of the samples rescaled by the conformal ``factor``, NaN when there is none,
+    and every per-case value under ``cases``), the per-case epistemic scores (None when the
+    method has none) and the per-case rel. L2 errors of the predictive mean (None when the
+    run diverged or the method draws no samples)."""
     pred = io.read_predictions(predictions)
     ds = io.read_data(data, problem=pred.attrs["problem"])
     result = io.prediction_record(pred)
-    result.update(split=ds.attrs["split"], n_cases=int(ds.sizes["case"]))
+    result.update(split=ds.attrs["split"], n_cases=int(ds.sizes["case"]),
+                  n_realizations=int(ds.sizes["realization"]))  # fmt: skip
     score = pred["epistemic_score"].values if "epistemic_score" in pred else None
-    if result["status"] != "ok":
+    if result["status"] not in SCORED:
         result["metrics"] = {k: NAN for k in (*METRICS, *CALIBRATED)}
+        return result, score, None
+    if "prediction" not in pred:  # a score-only reference (input_distance)
+        result["metrics"] = {}
         return result, score, None
     x = torch.from_numpy(pred["prediction"].values).double().flatten(2)
     y = torch.from_numpy(ds["output"].values).double().flatten(2).transpose(0, 1)
+    result["n_samples"] = int(x.shape[0])
     per_case = per_case_metrics(x, y)
     result["metrics"] = summarise_cases(per_case)
     result["metrics"].update(calibrated_metrics(x, y, factor))
+    result["cases"] = {k: v.tolist() for k, v in per_case.items()}
     return result, score, per_case["rel_l2_mean"].numpy()
 
 
 def calibration_factor(predictions: Path, data: Path, level: float = 0.9) -> float:
     """The run's split-conformal spread factor (``metrics.conformal``) from its predictions
-    on the calibration split (val: one observation per input); NaN for a diverged run or a
-    method without spread."""
+    on the calibration split (calib: one observation per input, never used to fit or
+    select); NaN for a diverged run or a method without spread or samples."""
     pred = io.read_predictions(predictions)
     ds = io.read_data(data, problem=pred.attrs["problem"])
-    if pred.attrs["status"] != "ok":
+    if pred.attrs["status"] not in SCORED or "prediction" not in pred:
         return math.nan
     x = torch.from_numpy(pred["prediction"].values).double().flatten(2)
     y = torch.from_numpy(ds["output"].values).double()[:, 0].flatten(1)  # one realization
     factor = conformal_factor(x, y, level)
-    log.info("conformal factor on %s: %.4g", ds.attrs["split"], factor)
+    log.info("conformal factor on %s (%d cases): %.4g", ds.attrs["split"], y.shape[0], factor)
     return factor
 
 
@@ -73,7 +79,7 @@ def evaluate_splits(
     predictions: Mapping[str, Path],
     data: Mapping[str, Path],
     outputs: Mapping[str, Path],
-    calibration: str = "val",
+    calibration: str = "calib",
 ) -> dict[str, dict[str, Any]]:
     """Score each split of ``outputs`` ({split: path} mappings; predictions and data also
     hold the ``calibration`` split), reading each file once, and write its metrics record.
@@ -91,10 +97,8 @@ def evaluate_splits(
             record, s_shift, e_shift = scored[split]
             if s_test is None or s_shift is None:
                 continue
-            ok = e_test is not None and e_shift is not None
-            record["metrics"]["shift_auroc"] = (
-                {"mean": ood_auroc(s_test, s_shift), "ci95": math.nan} if ok else NAN
-            )
+            ok = test["status"] in SCORED and record["status"] in SCORED
+            record["metrics"]["shift_auroc"] = auroc_summary(s_test, s_shift) if ok else NAN
             if split == "ood":
                 test["metrics"].update(
                     epistemic_metrics(s_test, s_shift, e_test, e_shift)

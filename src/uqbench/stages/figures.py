@@ -13,6 +13,7 @@ import numpy as np
 import xarray as xr
 
 from uqbench import io
+from uqbench.catalogue import SCORED
 from uqbench.plots import (
     calibration_figure,
     ood_auroc_figure,
@@ -40,12 +41,12 @@ def save(fig: plt.Figure, outputs: Paths) -> None:
 def _sources(data_path: str, prediction_paths: Paths) -> tuple[xr.Dataset, dict[str, np.ndarray]]:
     """The test split and every source's samples (sample, case, *output dims): the truth's
     realizations first, then each prediction file's samples (a diverged run is left out:
-    its samples are NaN)."""
+    its samples are NaN; a no_gain run is drawn like any other)."""
     ds = io.read_data(data_path)
     src = {TRUTH: np.moveaxis(ds["output"].values, 1, 0)}
     for p in prediction_paths:
         pred = io.read_predictions(p)
-        if pred.attrs["status"] == "ok":
+        if pred.attrs["status"] in SCORED:
             src[str(pred.attrs["method"])] = pred["prediction"].values
     return ds, src
 

@@ -13,12 +13,11 @@ import numpy as np
 import torch
 
 from uqbench import io
-from uqbench.catalogue import ORACLE
-from uqbench.methods import Method
+from uqbench.catalogue import ORACLE, SCORED
+from uqbench.methods import Method, from_checkpoint
 from uqbench.problems import make_problem
 from uqbench.seeding import stream, torch_generator
 from uqbench.settings import config_hash
-from uqbench.stages.train import load_method
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +32,8 @@ def _attrs(state: Mapping[str, Any], split: str, **extra: Any) -> dict[str, Any]
     """A prediction file's attributes: run identity (no ratio attribute for a method that
     does not sweep it), status and cost."""
     attrs = {
-        "problem": state["problem"], "method": state["method"], "seed": state["seed"],
+        "problem": state["problem"], "method": state["method"],
+        "base_method": state.get("base_method", state["method"]), "seed": state["seed"],
         "split": split, "config_hash": state["config_hash"], "status": state["status"],
         "status_reason": state.get("status_reason", ""),
         "train_seconds": state["train_seconds"], "n_params": state["n_params"],
@@ -55,7 +55,8 @@ def predict(
 ) -> None:
     """Draw ``n_samples`` predictive samples per input of each split (the model is loaded
     once); write one prediction file per split (``data_path`` and ``output`` pair up)."""
-    m, state = load_method(model_path, device)
+    state = io.load_checkpoint(model_path)
+    m = from_checkpoint(state, device)
     data_paths = [data_path] if isinstance(data_path, str) else list(data_path)
     outputs = [output] if isinstance(output, str) else list(output)
     for path, out in _pairs(data_paths, outputs):
@@ -71,17 +72,17 @@ def _predict_split(
     split = ds.attrs["split"]
     # the stream depends on (seed, split): test and ood draw independent samples
     gen = torch_generator(seed, "predict", split)
-    epistemic = m.traits().epistemic
-    score = None
-    if state["status"] == "ok":
-        samples = m.sample(inputs, n_samples, gen).detach().cpu().numpy()
-        if epistemic:
+    t = m.traits()
+    samples = score = None
+    if state["status"] in SCORED:
+        if t.samples:
+            samples = m.sample(inputs, n_samples, gen).detach().cpu().numpy()
+        if t.epistemic:
             score = m.epistemic_score(inputs).detach().cpu().numpy()
     else:  # a diverged run predicts nothing; NaN keeps the shape and says so
         shape = (n_samples, *ds["output"].shape[:1], *ds["output"].shape[2:])
-        samples = np.full(shape, np.nan, dtype=np.float32)
-        if epistemic:
-            score = np.full(shape[1:2], np.nan, dtype=np.float32)
+        samples = np.full(shape, np.nan, dtype=np.float32) if t.samples else None
+        score = np.full(shape[1:2], np.nan, dtype=np.float32) if t.epistemic else None
     seconds = time.perf_counter() - start
     attrs = _attrs(state, split, device=str(m.device), predict_seconds=seconds)
     io.write_dataset(
@@ -99,14 +100,16 @@ def predict_oracle(
 ) -> None:
     """The ``oracle`` method: fresh realizations of the true operator as predictions.
 
-    For each data file (test, ood) the problem's own sampler applies ``n_samples`` new draws
-    of the random operator to the split's inputs, from the stream (seed, problem, split,
-    "oracle"), which no data file uses. The result is a prediction file like any method's
+    For each data file (calib, test, the shift rungs) the problem's own sampler draws
+    ``n_samples`` new operator draws per input (each (case, sample) its own, like the
+    data's realizations), from the stream (seed, problem, split, "oracle"), which no data
+    file uses. The result is a prediction file like any method's
     (``prediction(sample, case, ...)``), scored like every method: the floor of each metric.
     """
     sampler = make_problem(problem, settings)
     state = {
-        "problem": problem, "method": ORACLE, "ratio": None, "seed": seed, "status": "ok",
+        "problem": problem, "method": ORACLE, "base_method": ORACLE, "ratio": None,
+        "seed": seed, "status": "ok",
         "config_hash": config_hash(problem, settings, seed), "train_seconds": 0.0,
         "n_params": 0, "n_stochastic": 0,
     }  # fmt: skip
@@ -115,9 +118,8 @@ def predict_oracle(
         split = ds.attrs["split"]
         start = time.perf_counter()
         draws = sampler.sample_outputs(
-            ds["input"].values.astype(np.float64), n_samples,
-            stream(seed, problem, split, ORACLE), paired=False,
-        )  # fmt: skip
+            ds["input"].values.astype(np.float64), n_samples, stream(seed, problem, split, ORACLE)
+        )
         seconds = time.perf_counter() - start
         samples = np.moveaxis(draws, 1, 0)  # (sample, case, ...)
         attrs = _attrs(state, split, device="cpu", predict_seconds=seconds)

@@ -9,34 +9,35 @@ import os
 from collections.abc import Sequence
 
 from uqbench import io
-from uqbench.metrics import claims, tables, validate
+from uqbench.report import claims, tables, validate
 
 log = logging.getLogger(__name__)
 Paths = Sequence[str | os.PathLike[str]]
 
 
-def _write(csv_text: str, md_text: str, csv_path: str, md_path: str) -> None:
-    io.atomic_write_text(csv_path, csv_text)
+def _write(rows: Sequence[dict], md_text: str, csv_path: str, md_path: str) -> None:
+    """The rows as CSV (every column, in the first row's order) and the Markdown table."""
+    io.write_csv(csv_path, rows, list(rows[0]) if rows else [])
     io.atomic_write_text(md_path, md_text)
     log.info("wrote %s and %s", csv_path, md_path)
 
 
 def metrics_table(paths: Paths, csv_path: str, md_path: str) -> list[dict]:
-    """``metrics.tables.metrics_table`` of the records in ``paths``, as CSV and Markdown."""
-    rows, csv_text, md_text = tables.metrics_table(io.read_metrics_files(paths))
-    _write(csv_text, md_text, csv_path, md_path)
+    """``report.tables.metrics_table`` of the records in ``paths``, as CSV and Markdown."""
+    rows, md_text = tables.metrics_table(io.read_metrics_files(paths))
+    _write(rows, md_text, csv_path, md_path)
     return rows
 
 
 def ratio_table(paths: Paths, csv_path: str, md_path: str) -> list[dict]:
-    """``metrics.tables.ratio_table`` of the records in ``paths``, as CSV and Markdown."""
-    rows, csv_text, md_text = tables.ratio_table(io.read_metrics_files(paths))
-    _write(csv_text, md_text, csv_path, md_path)
+    """``report.tables.ratio_table`` of the records in ``paths``, as CSV and Markdown."""
+    rows, md_text = tables.ratio_table(io.read_metrics_files(paths))
+    _write(rows, md_text, csv_path, md_path)
     return rows
 
 
 def claims_table(paths: Paths, main_ratio: float, csv_path: str, md_path: str) -> list[dict]:
-    """The papers' claims (``metrics.claims``) checked on the records in ``paths``."""
+    """The papers' claims (``report.claims``) checked on the records in ``paths``."""
     rows, md_text = claims.claims_table(io.read_metrics_files(paths), main_ratio)
     io.write_csv(csv_path, rows, claims.FIELDS)
     io.atomic_write_text(md_path, md_text)
@@ -46,7 +47,7 @@ def claims_table(paths: Paths, main_ratio: float, csv_path: str, md_path: str) -
 def check_validation(paths: Paths, reference: str, report: str) -> list[str]:
     """The science check: the run's test metrics against the reference CSV; the report is
     written only when every method and metric is within its tolerance (else it raises
-    ``metrics.validate.ValidationError`` naming them)."""
+    ``report.validate.ValidationError`` naming them)."""
     with open(reference, newline="") as fh:
         ref = list(csv.DictReader(fh))
     lines = validate.check_against_reference(io.read_metrics_files(paths), ref)

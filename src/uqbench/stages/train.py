@@ -11,8 +11,9 @@ from typing import Any
 import torch
 
 from uqbench import io
-from uqbench.methods import METHODS, Data, Method, make_method, prepare
-from uqbench.methods.training import DivergedError
+from uqbench.catalogue import SCORED
+from uqbench.methods import Data, Method, from_checkpoint, make_method, prepare
+from uqbench.methods.training import DivergedError, kept_start
 from uqbench.seeding import torch_generator
 from uqbench.settings import config_hash
 from uqbench.stages.data import read_pairs
@@ -28,20 +29,14 @@ def val_rel_l2_mean(m: Method, val: Data, n_samples: int = 64, seed: int = 0) ->
     return float((mean - val.outputs).norm() / val.outputs.norm())
 
 
-def load_method(model_path: str, device: str = "auto") -> tuple[Method, dict[str, Any]]:
-    """Rebuild a trained method from its checkpoint (weights_only load)."""
+def _load(model_path: str, device: torch.device) -> tuple[Method, dict[str, Any]]:
     state = io.load_checkpoint(model_path)
-    if state["method"] not in METHODS:
-        raise io.DataFileError(model_path, f"unknown method {state['method']!r}")
-    m = make_method(state["method"], state["problem"], state["hyper"], state["ratio"],
-                    state["seed"], device, state["recipe"])  # fmt: skip
-    m.load_state_dict(state)
-    return m, state
+    return from_checkpoint(state, device), state
 
 
 def _pretrained(path: str, device: torch.device, method: str) -> Method:
-    base, state = load_method(path, str(device))
-    if state["status"] != "ok":
+    base, state = _load(path, device)
+    if state["status"] not in SCORED:
         raise ValueError(f"{path}: the {base.name} model diverged; {method} has nothing to "
                          "work on")  # fmt: skip
     return base
@@ -62,6 +57,7 @@ def train(
     pretrained_path: str | None = None,
     reference_path: str | None = None,
     divergence_factor: float = 2.0,
+    variant_of: str | None = None,
 ) -> str:
     """Fit one (problem, method, ratio, seed) and write ``model.pt`` and ``train_log.csv``.
 
@@ -70,12 +66,14 @@ def train(
     sized for the data (``Method.build``). A run diverges when its loss turns NaN/inf, or
     when ``reference_path`` (the divergence reference's checkpoint, same problem and seed)
     is given and this run's validation rel. L2 error of the predictive mean exceeds
-    ``divergence_factor`` times the reference's.
+    ``divergence_factor`` times the reference's. A method with a stochastic phase
+    (catalogue ``stochastic_phase``) whose phase kept its start has status ``no_gain``.
+    ``variant_of`` names the catalogued method a variant ``method`` runs.
 
-    Returns the status: ``ok`` or ``diverged`` (the checkpoint records it and the reason).
+    Returns the status (``catalogue.STATUSES``; the checkpoint records it and the reason).
     """
     m = make_method(method, problem, dict(hyper), ratio=ratio, seed=seed, device=device,
-                    recipe=recipe)  # fmt: skip
+                    recipe=recipe, variant_of=variant_of)  # fmt: skip
     log.info("training %s on %s (ratio %s, seed %d) on %s", method, problem, ratio, seed, m.device)
     train_data = read_pairs(train_path, problem, m.device, augment=True)
     val_data = read_pairs(val_path, problem, m.device)
@@ -90,12 +88,12 @@ def train(
         status, history, reason = "diverged", err.history, str(err)
     seconds = time.perf_counter() - start
     checks: dict[str, float] = {}
-    if status == "ok":
+    if status == "ok" and m.traits().samples:  # a score-only reference has no mean
         checks["val_rel_l2_mean"] = val_rel_l2_mean(m, val_data, seed=seed)
         if not math.isfinite(checks["val_rel_l2_mean"]):
             status, reason = "diverged", "non-finite validation predictions"
     if status == "ok" and reference_path is not None:
-        ref, _ = load_method(reference_path, str(m.device))
+        ref, _ = _load(reference_path, m.device)
         checks["reference_val_rel_l2_mean"] = val_rel_l2_mean(ref, val_data, seed=seed)
         limit = divergence_factor * checks["reference_val_rel_l2_mean"]
         if checks["val_rel_l2_mean"] > limit:
@@ -105,6 +103,10 @@ def train(
                 f"{divergence_factor} x {ref.name} {checks['reference_val_rel_l2_mean']:.4g}"
             )
             log.warning("diverged: %s", reason)
+    if status == "ok" and m.traits().stochastic_phase and kept_start(history, m.name):
+        status = "no_gain"
+        reason = f"the {m.name} phase never beat its start on the validation objective"
+        log.warning("no gain: %s", reason)
     peak = torch.cuda.max_memory_allocated() / 2**20 if m.device.type == "cuda" else 0.0
     log.info("done in %.1f s, status %s, peak GPU memory %.0f MiB", seconds, status, peak)
     state = m.state_dict()
