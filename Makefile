@@ -49,7 +49,6 @@ study: $(STAMP)
 # against validation/$(PROBLEM)_reference.csv (the same seed). Run it after touching a
 # method, a metric or the data; it fails naming the method and metric that moved.
 PROBLEM ?= elu
-REFERENCE_SEEDS ?= [0,1,2]
 VALIDATE_RUN = $(BIN)/snakemake --snakefile $(CURDIR)/Snakefile --directory $(VALIDATE_DIR) \
 	--cores $(CORES)
 
@@ -58,13 +57,14 @@ validate: $(STAMP)
 		--configfile $(CURDIR)/config.yaml $(CURDIR)/validation/$(PROBLEM).yaml
 	cat $(VALIDATE_DIR)/results/validation/$(PROBLEM).txt $(VALIDATE_DIR)/results/tables/claims.md
 
-# A new reference: the validation study with REFERENCE_SEEDS (the tolerances come from their
-# spread), then every seed's test metrics written to validation/$(PROBLEM)_reference.csv.
+# A new reference: the validation study with the seeds of validation/reference_seeds.yaml
+# (the tolerances come from their spread), then every seed's test metrics written to
+# validation/$(PROBLEM)_reference.csv.
 # Check the numbers before committing it.
 validate-accept: $(STAMP)
 	$(VALIDATE_RUN) results/tables/$(PROBLEM)_metrics.csv results/tables/claims.csv \
 		--configfile $(CURDIR)/config.yaml $(CURDIR)/validation/$(PROBLEM).yaml \
-		--config 'seeds=$(REFERENCE_SEEDS)'
+		$(CURDIR)/validation/reference_seeds.yaml
 	$(BIN)/python -c "import glob; from uqbench.stages.tables import accept_validation; \
 		accept_validation(sorted(glob.glob('$(VALIDATE_DIR)/results/metrics/$(PROBLEM)/*/*/*/test.json')), \
 		'validation/$(PROBLEM)_reference.csv')"

@@ -13,7 +13,7 @@ from common import interleaved_medians
 
 from uqbench.methods import make_method
 from uqbench.methods.base import Data
-from uqbench.metrics import energy_score
+from uqbench.metrics.scores import energy_score
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--device", default="auto")

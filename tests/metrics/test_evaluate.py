@@ -1,4 +1,9 @@
-"""Per-case evaluation equals the per-realization definitions of each metric."""
+"""Per-case evaluation equals the per-realization definitions of each metric, and the
+one-sort pass equals the reference implementation kept in bench/."""
+
+import importlib.util
+import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -6,6 +11,13 @@ import torch
 
 from uqbench.metrics import evaluate as ev
 from uqbench.metrics import scores
+from uqbench.metrics.catalogue import CP_METRICS
+
+_SPEC = importlib.util.spec_from_file_location(
+    "reference_evaluate", Path(__file__).resolve().parents[2] / "bench/reference_evaluate.py"
+)
+reference = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(reference)
 
 
 def test_vectorised_per_case_metrics_match_the_definitions():
@@ -24,8 +36,8 @@ def test_vectorised_per_case_metrics_match_the_definitions():
         "energy_distance": scores.energy_distance(x, y),
         "width_95": scores.interval_width(x, 0.95),
     }  # fmt: skip
-    for k, v in ref.items():
-        torch.testing.assert_close(r[k], v, rtol=1e-9, atol=1e-12, msg=k)
+    for k, v in ref.items():  # the energy distance of one law: a difference of O(1) terms
+        torch.testing.assert_close(r[k], v, rtol=1e-9, atol=1e-9, msg=k)
 
 
 def _numpy_corr(v: np.ndarray) -> np.ndarray:
@@ -72,15 +84,60 @@ def test_mean_abs_difference_equals_the_brute_force_mean():
     torch.testing.assert_close(scores.mean_abs_difference(x, y), brute, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize(("d", "factor"), [(30, 0.7), (2, 1.8), (1, 1.3), (30, math.nan)])
+def test_the_one_sort_pass_equals_the_reference_implementation(d, factor):
+    """Every metric and +cp twin, per case, to 1e-9 relative: the new pass (one sort, Gram
+    products of centred draws, +cp from the unscaled pieces) against
+    bench/reference_evaluate.py (each metric on its own, the +cp metrics recomputed from the
+    rescaled samples)."""
+    g = torch.Generator().manual_seed(3)
+    x = 0.5 + 1.5 * torch.randn(64, 9, d, generator=g, dtype=torch.float64)
+    y = torch.randn(48, 9, d, generator=g, dtype=torch.float64)
+    new = ev.per_case_metrics(x, y, factor, chunk=4)
+    ref = reference.reference_with_cp(x, y, factor, chunk=4)
+    if math.isfinite(factor):  # the truth's variance is the same with or without rescaling
+        torch.testing.assert_close(ref.pop("true_variance_cp"), ref["true_variance"])
+    assert set(new) == set(ref)
+    for name in ref:
+        # 1e-9 of the O(1) quantities (an energy distance is a difference of such terms);
+        # the correlation error is the root of a difference: compared squared (at 0 its
+        # round-off is ~1e-8 in either implementation)
+        a, b = (v.pow(2) if name == "correlation_error" else v for v in (new[name], ref[name]))
+        torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-9, equal_nan=True, msg=name)
+
+
+def test_a_case_without_spread_and_tied_samples_score_their_exact_energies():
+    """Where the reference's cdist (uncentred matrix products) leaves ~1e-8 of round-off in
+    distances that are exactly 0, the centred Grams give the exact energy terms."""
+    g = torch.Generator().manual_seed(4)
+    x = 0.5 + 1.5 * torch.randn(32, 3, 5, generator=g, dtype=torch.float64)
+    y = torch.randn(24, 3, 5, generator=g, dtype=torch.float64)
+    x[:, 0] = x[0, 0]  # no spread
+    x[:6, 1] = x[6, 1]  # ties
+    new = ev.per_case_metrics(x, y, 1.4, chunk=2)
+    for c in range(3):
+        xs, ys = x[:, c], y[:, c]
+        for f, suffix in ((1.0, ""), (1.4, "_cp")):
+            xf = xs.mean(0) + f * (xs - xs.mean(0))
+            rms = lambda u, v: (u[:, None] - v[None]).pow(2).mean(-1).sqrt()  # noqa: E731
+            cross = rms(xf, ys).mean()
+            sxx, syy = rms(xf, xf).sum() / (32 * 31), rms(ys, ys).sum() / (24 * 23)
+            assert float(new[f"energy_distance{suffix}"][c]) == pytest.approx(
+                float(2 * cross - sxx - syy), rel=1e-12
+            )
+            assert float(new[f"energy_score{suffix}"][c]) == pytest.approx(
+                float(cross - sxx / 2), rel=1e-12
+            )
+
+
 def test_a_subset_of_metrics_equals_the_same_metrics_of_the_full_pass():
-    """The +cp pass computes only ``CP_METRICS``: the same values as the full pass."""
     g = torch.Generator().manual_seed(7)
     x = torch.randn(40, 5, 12, generator=g, dtype=torch.float64)
     y = torch.randn(30, 5, 12, generator=g, dtype=torch.float64)
     full = ev.summarise_cases(ev.per_case_metrics(x, y))
-    part = ev.per_case_metrics(x, y, metrics=ev.CP_METRICS)
+    part = ev.per_case_metrics(x, y, metrics=CP_METRICS)
     assert "correlation_error" not in part and "variogram_score" not in part
-    sub = ev.summarise_cases(part, ev.CP_METRICS)
-    assert set(sub) == set(ev.CP_METRICS)
-    for m in ev.CP_METRICS:
+    sub = ev.summarise_cases(part, CP_METRICS)
+    assert set(sub) == set(CP_METRICS)
+    for m in CP_METRICS:
         assert sub[m]["mean"] == pytest.approx(full[m]["mean"], rel=1e-12), m

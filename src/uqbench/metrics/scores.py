@@ -218,12 +218,25 @@ def mean_variance(samples: torch.Tensor) -> torch.Tensor:
     return samples.var(0).mean(-1)
 
 
+def sorted_quantile(s: torch.Tensor, q: float) -> torch.Tensor:
+    """The ``q`` quantile over the last dim of sorted values s (..., m), interpolated
+    linearly between order statistics as ``torch.quantile`` does: (...)."""
+    h = (s.shape[-1] - 1) * q
+    lo = math.floor(h)
+    hi = min(lo + 1, s.shape[-1] - 1)
+    return torch.lerp(s[..., lo], s[..., hi], h - lo)
+
+
 def central_interval(samples: torch.Tensor, level: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """The central ``level`` interval of samples (m, ...) per position: (lo, hi), each (...);
+    ``torch.quantile``'s values (linear interpolation, NaN where a sample is NaN) from one
+    sort along a contiguous last axis, 3-4x faster than sorting along dim 0."""
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level}")
-    q = torch.tensor([(1 - level) / 2, (1 + level) / 2], dtype=samples.dtype, device=samples.device)
-    lo_hi = torch.quantile(samples, q, dim=0)
-    return lo_hi[0], lo_hi[1]
+    s = torch.sort(samples.movedim(0, -1).contiguous(), dim=-1).values
+    nan = torch.isnan(s[..., -1])  # sort puts NaN last
+    ends = (sorted_quantile(s, (1 - level) / 2), sorted_quantile(s, (1 + level) / 2))
+    return tuple(torch.where(nan, math.nan, e) for e in ends)  # type: ignore[return-value]
 
 
 def interval_coverage(samples: torch.Tensor, obs: torch.Tensor, level: float) -> torch.Tensor:

@@ -14,15 +14,10 @@ import torch
 
 from uqbench import io
 from uqbench.catalogue import SCORED
-from uqbench.metrics.catalogue import CALIBRATED, EPISTEMIC, METRICS
+from uqbench.metrics.catalogue import CALIBRATED, CP_METRICS, EPISTEMIC, METRICS
 from uqbench.metrics.conformal import conformal_factor
 from uqbench.metrics.epistemic import auroc_summary
-from uqbench.metrics.evaluate import (
-    calibrated_metrics,
-    epistemic_metrics,
-    per_case_metrics,
-    summarise_cases,
-)
+from uqbench.metrics.evaluate import epistemic_metrics, per_case_metrics, summarise_cases
 from uqbench.problems.base import SHIFTS
 
 log = logging.getLogger(__name__)
@@ -31,7 +26,7 @@ Path = str | os.PathLike[str]
 
 
 def _score(
-    predictions: Path, data: Path, factor: float
+    predictions: Path, data: Path, factor: dict[str, float]
 ) -> tuple[dict[str, Any], np.ndarray | None, np.ndarray | None]:
     """Read one split's predictions and data once: the metrics record (with the ``+cp``
     metrics of the samples rescaled by the conformal ``factor``, NaN when there is none,
@@ -53,26 +48,30 @@ def _score(
     x = torch.from_numpy(pred["prediction"].values).double().flatten(2)
     y = torch.from_numpy(ds["output"].values).double().flatten(2).transpose(0, 1)
     result["n_samples"] = int(x.shape[0])
-    per_case = per_case_metrics(x, y)
-    result["metrics"] = summarise_cases(per_case)
-    result["metrics"].update(calibrated_metrics(x, y, factor))
+    per_case = per_case_metrics(x, y, factor["mean"])
+    result["metrics"] = summarise_cases(per_case, METRICS)
+    if math.isfinite(factor["mean"]):  # none for a method without spread ("–" in tables)
+        result["metrics"]["cp_factor"] = factor
+        result["metrics"].update(summarise_cases(per_case, [f"{m}_cp" for m in CP_METRICS]))
     result["cases"] = {k: v.tolist() for k, v in per_case.items()}
     return result, score, per_case["rel_l2_mean"].numpy()
 
 
-def calibration_factor(predictions: Path, data: Path, level: float = 0.9) -> float:
+def calibration_factor(predictions: Path, data: Path, level: float = 0.9) -> dict[str, float]:
     """The run's split-conformal spread factor (``metrics.conformal``) from its predictions
     on the calibration split (calib: one observation per input, never used to fit or
-    select); NaN for a diverged run or a method without spread or samples."""
+    select), as a record entry with the number of calib cases; NaN for a diverged run or a
+    method without spread or samples."""
     pred = io.read_predictions(predictions)
     ds = io.read_data(data, problem=pred.attrs["problem"])
+    n = int(ds.sizes["case"])
     if pred.attrs["status"] not in SCORED or "prediction" not in pred:
-        return math.nan
+        return {"mean": math.nan, "ci95": math.nan, "n": n}
     x = torch.from_numpy(pred["prediction"].values).double().flatten(2)
     y = torch.from_numpy(ds["output"].values).double()[:, 0].flatten(1)  # one realization
     factor = conformal_factor(x, y, level)
-    log.info("conformal factor on %s (%d cases): %.4g", ds.attrs["split"], y.shape[0], factor)
-    return factor
+    log.info("conformal factor on %s (%d cases): %.4g", ds.attrs["split"], n, factor)
+    return {"mean": factor, "ci95": math.nan, "n": n}
 
 
 def evaluate_splits(
