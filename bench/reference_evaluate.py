@@ -78,3 +78,12 @@ def reference_with_cp(samples, truths, factor, chunk=8):
         cp = reference_per_case(rescaled, truths, chunk, CP_METRICS)
         out.update({f"{k}_cp": v for k, v in cp.items()})
     return out
+
+
+def reference_factor(samples, observed, level=0.9):
+    """The conformal factor as computed before: ``torch.quantile`` along dim 0 for the
+    interval ends (the rank rule aside, the work of a calibration)."""
+    q = torch.tensor([(1 - level) / 2, (1 + level) / 2], dtype=samples.dtype)
+    lo, hi = torch.quantile(samples, q, dim=0)
+    need = conformal.needed_factors(samples.mean(0), lo, hi, observed)
+    return conformal.factor_from_scores(need, level)

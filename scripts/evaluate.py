@@ -13,4 +13,5 @@ evaluate_splits(
     data={s: snakemake.input[f"{s}_data"] for s in splits},
     outputs={s: snakemake.output[s] for s in snakemake.params.splits},
     calibration=calibration,
+    truth={s: snakemake.input[f"{s}_truth"] for s in snakemake.params.splits},
 )

@@ -271,6 +271,47 @@ def prediction_record(ds: xr.Dataset) -> dict[str, Any]:
     return record
 
 
+# -- the truth's statistics --------------------------------------------------------------------
+# ``metrics.evaluate.truth_statistics`` of one split, by name: their dims after ``case``
+TRUTH_VARS = {
+    "sorted": ("point", "realization"),
+    "mean": ("point",),
+    "variance": ("point",),
+    "self_distance": (),
+    "correlation_norm2": (),
+    "variogram_sum": ("pair",),
+    "variogram_sq": ("pair",),
+}
+
+
+def truth_dataset(stats: Mapping[str, np.ndarray], attrs: Mapping[str, Any]) -> xr.Dataset:
+    """The truth's statistics of one split (``TRUTH_VARS``; the variogram sums only where
+    the output has point pairs) with provenance attrs (problem, split, the data file's
+    config hash)."""
+    unknown = sorted(set(stats) - set(TRUTH_VARS))
+    if unknown:
+        raise ValueError(f"unknown truth statistics {unknown}; expected {sorted(TRUTH_VARS)}")
+    data = {k: (("case", *TRUTH_VARS[k]), np.asarray(v)) for k, v in stats.items()}
+    return xr.Dataset(data, attrs=provenance(**attrs))
+
+
+def read_truth(path: str | os.PathLike[str], data_attrs: Mapping[str, Any]) -> xr.Dataset:
+    """Read the truth's statistics of a split, checking they were computed from the data
+    file whose attributes are ``data_attrs`` (same problem, split, config hash)."""
+    path = Path(path)
+    ds = _open(path)
+    for key in ("problem", "split", "config_hash"):
+        if ds.attrs.get(key) != data_attrs[key]:
+            found, want = ds.attrs.get(key), data_attrs[key]
+            raise DataFileError(
+                path, f"{key} {found!r} is not the data file's {want!r}: recompute them"
+            )
+    missing = [k for k in TRUTH_VARS if k not in ds and not k.startswith("variogram")]
+    if missing:
+        raise DataFileError(path, f"missing variable(s) {missing}")
+    return ds
+
+
 # -- checkpoints ----------------------------------------------------------------------------
 def save_checkpoint(state: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
     """Save a checkpoint (tensors, numbers, strings, lists, dicts only) atomically."""

@@ -4,9 +4,10 @@ import json
 import math
 
 import numpy as np
+import pytest
 
 from uqbench import io
-from uqbench.stages.evaluate import evaluate_splits
+from uqbench.stages.evaluate import evaluate_splits, write_truth_statistics
 
 SCORE_SHIFT = {"test": 0.0, "ood_mild": 0.5, "ood": 1.0, "ood_strong": 1.0, "calib": 0.0}
 
@@ -79,3 +80,23 @@ def test_evaluate_splits_adds_the_epistemic_metrics_to_test(tmp_path):
     assert math.isnan(res["test"]["metrics"]["ood_auroc"]["mean"])
     assert math.isnan(res["ood"]["metrics"]["shift_auroc"]["mean"])
     assert math.isnan(res["ood"]["metrics"]["coverage_90_cp"]["mean"])
+
+
+def test_the_truth_statistics_file_gives_the_same_metrics_and_names_a_mismatch(tmp_path):
+    for split in (*SPLITS, "calib"):
+        _split_files(tmp_path, split, seed=len(split))
+    out = {s: tmp_path / f"{s}.json" for s in SPLITS}
+    plain = _evaluate(tmp_path, out)
+    truth = {s: tmp_path / f"{s}_truth.nc" for s in SPLITS}
+    for s in SPLITS:
+        write_truth_statistics(tmp_path / f"{s}_data.nc", truth[s])
+    splits = [*out, "calib"]
+    preds = {s: tmp_path / f"{s}_pred.nc" for s in splits}
+    data = {s: tmp_path / f"{s}_data.nc" for s in splits}
+    cached = evaluate_splits(preds, data, out, truth=truth)
+    for s in SPLITS:
+        for name, v in plain[s]["metrics"].items():
+            assert cached[s]["metrics"][name]["mean"] == pytest.approx(v["mean"], rel=1e-12)
+    wrong = {**truth, "test": truth["ood"]}  # another split's statistics
+    with pytest.raises(io.DataFileError, match=r"ood_truth\.nc: split 'ood' is not the data"):
+        evaluate_splits(preds, data, out, truth=wrong)

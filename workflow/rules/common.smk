@@ -184,8 +184,12 @@ def ood_auroc_targets():
 
 
 def benchmark_files(wildcards=None):
-    """Benchmark files of every data, train, predict and evaluate job, by rule."""
+    """Benchmark files of every data, truth-statistics, train, predict and evaluate job, by
+    rule."""
     files = {"data": [f"benchmarks/data/{p}/{s}.tsv" for p in config["problems"] for s in SPLITS]}
+    files["truth"] = [
+        f"benchmarks/truth/{p}/{s}.tsv" for p in config["problems"] for s in EVAL_SPLITS
+    ]
     for step in ("train", "predict", "evaluate"):
         files[step] = [
             f

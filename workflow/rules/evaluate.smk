@@ -8,6 +8,7 @@ rule evaluate:
     input:
         **{f"{s}_predictions": f"results/predictions/{RUN}/{s}.nc" for s in PREDICT_SPLITS},
         **{f"{s}_data": f"results/data/{{problem}}/{s}.nc" for s in PREDICT_SPLITS},
+        **{f"{s}_truth": f"results/truth/{{problem}}/{s}.nc" for s in EVAL_SPLITS},
     output:
         **{s: f"results/metrics/{RUN}/{s}.json" for s in EVAL_SPLITS},
     params:
@@ -21,3 +22,20 @@ rule evaluate:
         "../../envs/uqbench.yaml"
     script:
         "../../scripts/evaluate.py"
+
+
+# What the metrics need of a split's realizations alone (sorted realizations, the truth's
+# energy and correlation terms, variogram sums): once per split, read by every evaluate job.
+rule truth_statistics:
+    input:
+        "results/data/{problem}/{split}.nc",
+    output:
+        "results/truth/{problem}/{split}.nc",
+    log:
+        "logs/truth/{problem}/{split}.log",
+    benchmark:
+        "benchmarks/truth/{problem}/{split}.tsv"
+    conda:
+        "../../envs/uqbench.yaml"
+    script:
+        "../../scripts/truth_statistics.py"

@@ -1,5 +1,7 @@
 """Stage evaluate: the test and shift-rung prediction files against the data files'
-realizations -> one metrics record (JSON) per split; the calib predictions calibrate (+cp)."""
+realizations -> one metrics record (JSON) per split; the calib predictions calibrate (+cp).
+What the metrics need of the truth alone is computed once per split (``truth_statistics``)
+and read by every method's evaluation."""
 
 from __future__ import annotations
 
@@ -17,7 +19,12 @@ from uqbench.catalogue import SCORED
 from uqbench.metrics.catalogue import CALIBRATED, CP_METRICS, EPISTEMIC, METRICS
 from uqbench.metrics.conformal import conformal_factor
 from uqbench.metrics.epistemic import auroc_summary
-from uqbench.metrics.evaluate import epistemic_metrics, per_case_metrics, summarise_cases
+from uqbench.metrics.evaluate import (
+    epistemic_metrics,
+    per_case_metrics,
+    summarise_cases,
+    truth_statistics,
+)
 from uqbench.problems.base import SHIFTS
 
 log = logging.getLogger(__name__)
@@ -25,8 +32,20 @@ NAN = {"mean": math.nan, "ci95": math.nan, "n": 0}
 Path = str | os.PathLike[str]
 
 
+def write_truth_statistics(data: Path, output: Path) -> None:
+    """The truth's statistics of one split (``metrics.evaluate.truth_statistics``) from its
+    data file, written once for every method's evaluation (sorted realizations as float32:
+    the data's own precision, so exactly)."""
+    ds = io.read_data(data)
+    y = torch.from_numpy(ds["output"].values).double().flatten(2).transpose(0, 1)
+    stats = {k: v.numpy() for k, v in truth_statistics(y).items()}
+    stats["sorted"] = stats["sorted"].astype(np.float32)
+    attrs = {k: ds.attrs[k] for k in ("problem", "split", "seed", "config_hash")}
+    io.write_dataset(io.truth_dataset(stats, attrs), output)
+
+
 def _score(
-    predictions: Path, data: Path, factor: dict[str, float]
+    predictions: Path, data: Path, truth: Path | None, factor: dict[str, float]
 ) -> tuple[dict[str, Any], np.ndarray | None, np.ndarray | None]:
     """Read one split's predictions and data once: the metrics record (with the ``+cp``
     metrics of the samples rescaled by the conformal ``factor``, NaN when there is none,
@@ -48,7 +67,11 @@ def _score(
     x = torch.from_numpy(pred["prediction"].values).double().flatten(2)
     y = torch.from_numpy(ds["output"].values).double().flatten(2).transpose(0, 1)
     result["n_samples"] = int(x.shape[0])
-    per_case = per_case_metrics(x, y, factor["mean"])
+    stats = None
+    if truth is not None:
+        t = io.read_truth(truth, ds.attrs)
+        stats = {k: torch.from_numpy(t[k].values) for k in t.data_vars}
+    per_case = per_case_metrics(x, y, factor["mean"], truth=stats)
     result["metrics"] = summarise_cases(per_case, METRICS)
     if math.isfinite(factor["mean"]):  # none for a method without spread ("–" in tables)
         result["metrics"]["cp_factor"] = factor
@@ -79,9 +102,12 @@ def evaluate_splits(
     data: Mapping[str, Path],
     outputs: Mapping[str, Path],
     calibration: str = "calib",
+    truth: Mapping[str, Path] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Score each split of ``outputs`` ({split: path} mappings; predictions and data also
     hold the ``calibration`` split), reading each file once, and write its metrics record.
+    ``truth`` holds each scored split's truth statistics (``write_truth_statistics``);
+    without them they are computed here.
 
     Every record has the ``+cp`` metrics of the samples rescaled by the conformal factor
     fitted on the calibration split. For a method with an epistemic score, the test record
@@ -89,7 +115,11 @@ def evaluate_splits(
     rung's record its ``shift_auroc`` (test vs that rung); NaN when a split diverged.
     """
     factor = calibration_factor(predictions[calibration], data[calibration])
-    scored = {split: _score(predictions[split], data[split], factor) for split in outputs}
+    truth = truth or {}
+    scored = {
+        split: _score(predictions[split], data[split], truth.get(split), factor)
+        for split in outputs
+    }
     if "test" in scored:
         test, s_test, e_test = scored["test"]
         for split in (s for s in SHIFTS if s in scored):
