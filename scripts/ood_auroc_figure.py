@@ -3,6 +3,6 @@
 from uqbench.logs import to_file
 
 to_file(snakemake.log[0])
-from uqbench.stages.figures import ood_figure
+from uqbench.stages.study_figures import ood_figure
 
 ood_figure(list(snakemake.input), outputs=list(snakemake.output))

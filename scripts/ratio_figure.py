@@ -3,6 +3,6 @@
 from uqbench.logs import to_file
 
 to_file(snakemake.log[0])
-from uqbench.stages.figures import ratio_figure
+from uqbench.stages.study_figures import ratio_figure
 
 ratio_figure(list(snakemake.input), outputs=list(snakemake.output))

@@ -3,11 +3,10 @@
 from uqbench.logs import to_file
 
 to_file(snakemake.log[0])
-from uqbench.stages.figures import shift_ladder_figure
+from uqbench.stages.study_figures import shift_ladder_figure
 
 shift_ladder_figure(
     list(snakemake.input),
     problem=snakemake.wildcards.problem,
-    settings=snakemake.params.settings,
     outputs=list(snakemake.output),
 )

@@ -3,6 +3,6 @@
 from uqbench.logs import to_file
 
 to_file(snakemake.log[0])
-from uqbench.stages.figures import training_curves_figure
+from uqbench.stages.study_figures import training_curves_figure
 
 training_curves_figure(list(snakemake.input), outputs=list(snakemake.output))

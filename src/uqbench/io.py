@@ -24,12 +24,14 @@ import subprocess
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
-import xarray as xr
 
 import uqbench
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +142,8 @@ def data_dataset(
         coords: coordinate values for those dims (e.g. ``x``, ``y``, ``component``).
         attrs: provenance (problem, split, seed, config_hash, ...).
     """
+    import xarray as xr  # here, not at the top: the table jobs read JSON and CSV only
+
     ds = xr.Dataset(
         {
             "input": (("case", *input_dims), np.asarray(inputs, dtype=np.float32)),
@@ -155,6 +159,8 @@ def data_dataset(
 def _open(path: Path) -> xr.Dataset:
     if not path.exists():
         raise DataFileError(path, "file does not exist")
+    import xarray as xr
+
     try:
         with xr.open_dataset(path, engine=ENGINE) as ds:
             return ds.load()
@@ -235,6 +241,8 @@ def prediction_dataset(
         data["prediction"] = (("sample", "case", *output_dims), np.asarray(samples, np.float32))
     if epistemic_score is not None:
         data["epistemic_score"] = (("case",), np.asarray(epistemic_score, np.float64))
+    import xarray as xr
+
     return xr.Dataset(
         data,
         coords={k: np.asarray(v) for k, v in coords.items() if k in output_dims},
@@ -291,6 +299,8 @@ def truth_dataset(stats: Mapping[str, np.ndarray], attrs: Mapping[str, Any]) -> 
     unknown = sorted(set(stats) - set(TRUTH_VARS))
     if unknown:
         raise ValueError(f"unknown truth statistics {unknown}; expected {sorted(TRUTH_VARS)}")
+    import xarray as xr
+
     data = {k: (("case", *TRUTH_VARS[k]), np.asarray(v)) for k, v in stats.items()}
     return xr.Dataset(data, attrs=provenance(**attrs))
 

@@ -119,8 +119,6 @@ rule shift_figure:
             category="4. Out of distribution",
         ),
         "results/figures/{problem}_shift.pdf",
-    params:
-        settings=data_settings,
     log:
         "logs/figures/{problem}_shift.log",
     benchmark:

@@ -171,6 +171,7 @@ class Problem(ABC):
             "seed": seed,
             "config_hash": config_hash(self.name, self.settings, seed),
             "output_kind": self.output_kind,
+            "input_law": "training law" if rung is None else self.shift_law(rung),
             "wall_seconds": round(seconds, 3),
         }
         return io.data_dataset(

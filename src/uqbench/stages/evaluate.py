@@ -55,8 +55,12 @@ def _score(
     pred = io.read_predictions(predictions)
     ds = io.read_data(data, problem=pred.attrs["problem"])
     result = io.prediction_record(pred)
-    result.update(split=ds.attrs["split"], n_cases=int(ds.sizes["case"]),
-                  n_realizations=int(ds.sizes["realization"]))  # fmt: skip
+    result.update(
+        split=ds.attrs["split"],
+        input_law=ds.attrs.get("input_law", ""),
+        n_cases=int(ds.sizes["case"]),
+        n_realizations=int(ds.sizes["realization"]),
+    )
     score = pred["epistemic_score"].values if "epistemic_score" in pred else None
     if result["status"] not in SCORED:
         result["metrics"] = {k: NAN for k in (*METRICS, *CALIBRATED)}
