@@ -55,6 +55,17 @@ def test_a_variant_has_its_base_traits_under_its_own_name():
     ]
 
 
+def test_a_problem_budget_sits_between_the_slice_and_a_variant():
+    hyper = {"genuq": {"n_z": 16, "epochs": 300, "patience": 50}}
+    per_problem = {"porous": {"genuq": {"epochs": 40, "n_z": 12}}}
+    on = lambda name, problem: variant_hyper(name, hyper, VARIANTS, per_problem, problem)  # noqa: E731
+    assert on("genuq", "porous") == {"n_z": 12, "epochs": 40, "patience": 50}
+    assert on("genuq", "elu") == hyper["genuq"]
+    assert on("genuq_last", "porous") == {"n_z": 8, "epochs": 40, "patience": 50}  # its own n_z
+    with pytest.raises(ValueError, match=r"problem_hyper\.porous\.genuq has unknown key"):
+        variant_hyper("genuq", hyper, None, {"porous": {"genuq": {"epoch": 3}}}, "porous")
+
+
 def test_bad_variants_are_rejected_naming_the_key():
     with pytest.raises(ValueError, match=r"variants\.x\.method must name a catalogued method"):
         traits("x", {"x": {"method": "genuqq"}})
@@ -92,13 +103,17 @@ def test_every_default_is_written_once():
             assert study["hyper"][name] == want, f"config.yaml hyper.{name}"
 
 
-def test_every_method_has_tiny_settings_that_validate():
+def test_every_method_has_tiny_settings_that_validate_and_the_tiny_study_runs_them():
     tiny = tiny_hyper()
     assert set(tiny) == set(METHODS)
     cfg = {"hyper": tiny}
     validate(cfg, str(REPO / "workflow/schemas/config.schema.yaml"))  # in range, known keys
     for cls in METHODS.values():
         assert isinstance(cls.Hyper.tiny(), cls.Hyper)
+    # tests/config/tiny.yaml (the README's tiny-study command) carries exactly these
+    study = yaml.safe_load((REPO / "tests/config/tiny.yaml").read_text())
+    validate(study, str(REPO / "workflow/schemas/config.schema.yaml"))
+    assert study["hyper"] == tiny
 
 
 @pytest.mark.parametrize(

@@ -159,20 +159,29 @@ def select(methods: Iterable[str], variants: Variants | None = None, **want: boo
 
 
 def variant_hyper(
-    name: str, hyper: Mapping[str, Mapping[str, Any]], variants: Variants | None = None
+    name: str,
+    hyper: Mapping[str, Mapping[str, Any]],
+    variants: Variants | None = None,
+    problem_hyper: Mapping[str, Mapping[str, Any]] | None = None,
+    problem: str = "",
 ) -> dict[str, Any]:
-    """The hyper-parameters of method ``name``: its slice of ``hyper`` (config ``hyper``,
-    one slice per catalogued method, defaults filled), with a variant's overrides on top
-    of its base's slice. An override key the base does not have raises, naming it."""
+    """The hyper-parameters of method ``name`` on ``problem``: its base's slice of ``hyper``
+    (config ``hyper``, one slice per catalogued method, defaults filled), then the
+    problem's overrides of that slice (config ``problem_hyper.<problem>.<base>``: budgets
+    that fit the problem), then a variant's own overrides (config ``variants.<name>.hyper``:
+    an ablation changes what it names, whatever the problem). An override key the base
+    does not have raises, naming it."""
     t = traits(name, variants)
     out = dict(hyper.get(t.base, {}))
+    layers = [(f"problem_hyper.{problem}.{t.base}",
+               (problem_hyper or {}).get(problem, {}).get(t.base, {}))]  # fmt: skip
     if t.variant_of is not None:
-        extra = dict(variants[name].get("hyper", {}))  # type: ignore[index]
+        layers.append((f"variants.{name}.hyper", variants[name].get("hyper", {})))  # type: ignore[index]
+    for where, extra in layers:
         unknown = sorted(set(extra) - set(out))
         if unknown:
             raise ValueError(
-                f"config key variants.{name}.hyper has unknown key(s) {unknown}; "
-                f"hyper.{t.base} has {sorted(out)}"
+                f"config key {where} has unknown key(s) {unknown}; hyper.{t.base} has {sorted(out)}"
             )
         out.update(extra)
     return out

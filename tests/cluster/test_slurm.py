@@ -13,7 +13,7 @@ import subprocess
 import pytest
 import yaml
 
-from tests.workflow.conftest import REPO, SNAKEMAKE, tiny_configs
+from tests.workflow.conftest import REPO, SNAKEMAKE, TINY
 
 pytestmark = [pytest.mark.slow, pytest.mark.cluster]
 
@@ -50,7 +50,7 @@ def slurm_study(slurm, tmp_path_factory):
     cmd = [
         str(SNAKEMAKE), "--snakefile", str(REPO / "Snakefile"), "--directory", str(work),
         "--profile", str(profile), "--verbose",
-        "--configfile", *map(str, tiny_configs()), str(one_problem),
+        "--configfile", str(TINY), str(one_problem),
     ]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, text=True, env=slurm.env, timeout=1500)
     text = proc.stdout + proc.stderr
@@ -72,7 +72,7 @@ def test_every_target_is_made(slurm_study):
     work, _, one_problem = slurm_study
     dry = subprocess.run(
         [str(SNAKEMAKE), "--snakefile", str(REPO / "Snakefile"), "--directory", str(work),
-         "-n", "--cores", "1", "--configfile", *map(str, tiny_configs()), str(one_problem)],
+         "-n", "--cores", "1", "--configfile", str(TINY), str(one_problem)],
         capture_output=True, text=True,
     )  # fmt: skip
     assert "Nothing to be done" in dry.stdout + dry.stderr

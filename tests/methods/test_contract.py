@@ -34,6 +34,8 @@ def test_registry_matches_the_catalogue_and_the_schema():
     assert props["methods"]["default"] == table_order([*CATALOGUE, *VARIANTS], VARIANTS)
     bases = props["variants"]["additionalProperties"]["properties"]["method"]["enum"]
     assert bases == [m for m in CATALOGUE if m != ORACLE]
+    budgets = SCHEMA["definitions"]["method_overrides"]["propertyNames"]["enum"]
+    assert budgets == bases
     # every catalogued method but the oracle (the problem's own draws) has a class
     assert set(METHODS) == {n for n, t in CATALOGUE.items() if t.cls is not None}
     assert set(props["hyper"]["properties"]) == set(METHODS)

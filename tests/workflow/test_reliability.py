@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from tests.workflow.conftest import REPO, SNAKEMAKE, run_snakemake, tiny_configs
+from tests.workflow.conftest import REPO, SNAKEMAKE, TINY, run_snakemake
 from uqbench import io
 from uqbench.metrics.catalogue import CALIBRATED, METRICS
 from uqbench.problems import SPLITS
@@ -103,7 +103,7 @@ def test_killed_study_resumes_to_the_same_numbers(reference, tmp_path):
     work = tmp_path / "killed"
     work.mkdir()
     cmd = [str(SNAKEMAKE), "--snakefile", str(REPO / "Snakefile"), "--directory", str(work),
-           "--cores", "2", "--configfile", *map(str, tiny_configs()), str(RELIABILITY)]  # fmt: skip
+           "--cores", "2", "--configfile", str(TINY), str(RELIABILITY)]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)  # fmt: skip
     log = work / "logs/train/elu/genuq/r0.05/s0.log"

@@ -68,8 +68,11 @@ def train_inputs(wildcards):
 
 
 def method_hyper(wildcards):
-    """A method's hyper slice (a variant's: its base's with the overrides on top)."""
-    return catalogue.variant_hyper(wildcards.method, config["hyper"], VARIANTS)
+    """A method's hyper slice on a problem: its base's, the problem's overrides (budgets),
+    a variant's overrides on top."""
+    return catalogue.variant_hyper(
+        wildcards.method, config["hyper"], VARIANTS, config["problem_hyper"], wildcards.problem
+    )
 
 
 def variant_of(wildcards):
