@@ -63,3 +63,30 @@ def test_linear_draws_equals_dense_per_draw_weights(has_draw):
     torch.testing.assert_close(
         torch.autograd.grad((out * g).sum(), vals)[0], torch.autograd.grad((ref * g).sum(), vals)[0]
     )
+
+
+@pytest.mark.parametrize("problem", ["elu", "poisson", "porous"])
+def test_shared_masks_give_one_random_network_per_group(problem):
+    """Within ``shared_masks(model, G)`` the G groups of a batch of one repeated input give
+    G different outputs, each the same for every input of its group; outside, every input
+    draws its own masks again (and the models are left as they were)."""
+    from uqbench.models.layers import shared_masks
+    from uqbench.problems import build_model
+
+    g = torch.Generator().manual_seed(0)
+    shapes = {"elu": ((40, 64), (40, 64)), "poisson": ((40, 12, 12), (40, 12, 12)),
+              "porous": ((40, 32, 16), (40, 2))}  # fmt: skip
+    a, y = torch.randn(*shapes[problem][0], generator=g), torch.randn(*shapes[problem][1])
+    model = build_model(problem, a, y, dropout=0.3)
+    with torch.no_grad():  # a trained model: no layer at its (zero) initial value
+        for p in model.parameters():
+            p.add_(0.3 * torch.randn(p.shape, generator=g))
+    model.train()
+    rep = a[:1].expand(4 * 5, *a.shape[1:])  # 4 groups x 5 copies of one input
+    with shared_masks(model, 4):
+        out = model(rep).unflatten(0, (4, 5))
+    assert torch.equal(out, out[:, :1].expand_as(out))  # one network per group
+    assert all((out[i, 0] - out[j, 0]).abs().max() > 1e-3 for i in range(4) for j in range(i))
+    assert all(m.mask_groups == 0 for m in model.modules() if hasattr(m, "mask_groups"))
+    plain = model(rep)
+    assert (plain[0] - plain[1]).abs().max() > 1e-3  # per input again

@@ -20,7 +20,7 @@ import itertools
 import torch
 from torch import nn
 
-from uqbench.models.layers import MLP
+from uqbench.models.layers import MLP, group_dropout
 
 
 class ConvNet(nn.Module):
@@ -43,6 +43,7 @@ class ConvNet(nn.Module):
         self.init_args = {"conv_channels": conv_channels, "out": out, "channels": channels,
                           "dropout": dropout, "coordinates": coordinates}  # fmt: skip
         self.out, self.channels, self.dropout = out, channels, dropout
+        self.mask_groups = 0  # ``layers.shared_masks``
         self.coordinates = coordinates
         sizes = [3 if coordinates else 1, *conv_channels]
         self.convs = nn.ModuleList(
@@ -60,7 +61,7 @@ class ConvNet(nn.Module):
             x = torch.cat([x, grid.unsqueeze(0).expand(x.shape[0], -1, -1, -1)], dim=-3)
         for conv in self.convs:
             x = nn.functional.elu(conv(x))
-            if self.dropout > 0:
-                x = nn.functional.dropout2d(x, self.dropout, self.training)
+            if self.dropout > 0:  # whole channels, as dropout2d
+                x = group_dropout(x, self.dropout, self.training, self.mask_groups, spatial=2)
         y = self.head(x.mean(dim=(-2, -1)))
         return y if self.channels == 1 else y.unflatten(-1, (self.channels, self.out))

@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
+from collections.abc import Iterator
 from typing import Protocol, runtime_checkable
 
 import torch
 from torch import nn
+
+
+def group_dropout(
+    x: torch.Tensor, p: float, training: bool, groups: int = 0, spatial: int = 0
+) -> torch.Tensor:
+    """Inverted dropout of activations x (batch, ...) with drop probability p (training only).
+
+    ``groups`` 0: every input of the batch draws its own masks (``nn.functional.dropout``;
+    with ``spatial`` 2 whole channels of (batch, C, x, y) features, ``dropout2d``).
+    ``groups`` G > 0: the batch is G equal groups (group-major) and each group draws one
+    set of masks, shared by its inputs: G random networks instead of one per input (what
+    an energy score over G draws needs), and batch/G times fewer random numbers.
+    """
+    if not training or p == 0:
+        return x
+    if groups <= 0:
+        return (nn.functional.dropout2d if spatial else nn.functional.dropout)(x, p, True)
+    units = x.shape[1 : x.dim() - spatial]
+    shape = (groups, 1, *units, *[1] * spatial)
+    keep = torch.rand(shape, dtype=x.dtype, device=x.device) >= p
+    return (x.view(groups, -1, *x.shape[1:]) * keep / (1 - p)).view_as(x)
 
 
 class MLP(nn.Module):
@@ -16,6 +39,7 @@ class MLP(nn.Module):
     Input (..., sizes[0]) -> output (..., sizes[-1]); no activation after the last layer.
     ``dropout`` > 0 drops hidden activations (after each ELU) while the module is in training
     mode; with 0 no random op is traced, so the layer stays usable under ``vmap``.
+    ``mask_groups`` (set by ``shared_masks``) shares the masks within groups of the batch.
     """
 
     def __init__(self, sizes: list[int], dropout: float = 0.0) -> None:
@@ -23,6 +47,7 @@ class MLP(nn.Module):
         if not 0 <= dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         self.dropout = dropout
+        self.mask_groups = 0
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(sizes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -31,8 +56,24 @@ class MLP(nn.Module):
             if i < len(self.layers) - 1:
                 x = nn.functional.elu(x)
                 if self.dropout > 0:
-                    x = nn.functional.dropout(x, self.dropout, self.training)
+                    x = group_dropout(x, self.dropout, self.training, self.mask_groups)
         return x
+
+
+@contextlib.contextmanager
+def shared_masks(model: nn.Module, groups: int) -> Iterator[None]:
+    """Inside the block, the dropout masks of ``model`` (every submodule with a
+    ``mask_groups`` attribute) are shared within ``groups`` equal groups of the batch
+    (``group_dropout``): one random network per group, not one per input."""
+    mods = [m for m in model.modules() if hasattr(m, "mask_groups")]
+    before = [m.mask_groups for m in mods]
+    try:
+        for m in mods:
+            m.mask_groups = groups
+        yield
+    finally:
+        for m, g in zip(mods, before, strict=True):
+            m.mask_groups = g
 
 
 def principal_basis(x: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

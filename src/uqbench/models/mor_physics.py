@@ -33,12 +33,17 @@ class MORPhysics(nn.Module):
 
     def forward(self, u: torch.Tensor) -> torch.Tensor:
         hu = self.h(u[..., None]).movedim(-1, -2)  # (batch, C, x)
-        k = self.k
-        if self.dropout > 0 and self.training:  # an independent dropout mask per input
-            k = k.expand(*u.shape[:-1], *k.shape)
+        k, groups = self.k, self.g.mask_groups
+        if self.dropout > 0 and self.training:
+            # a dropout mask of g per input; with masks shared by G groups of the batch
+            # (``layers.shared_masks``) g runs once per group: (G, 1, k, 1)
+            k = k.expand(groups, 1, *k.shape) if groups else k.expand(*u.shape[:-1], *k.shape)
         gk = self.g(k).movedim(-1, -2)  # (..., 2C, k): real and imaginary parts
         mult = torch.complex(gk[..., : self.channels, :], gk[..., self.channels :, :])
-        v = torch.fft.irfft(torch.fft.rfft(hu, dim=-1) * mult, n=self.grid, dim=-1)
+        spec = torch.fft.rfft(hu, dim=-1)
+        if self.dropout > 0 and self.training and groups:
+            spec = spec.unflatten(0, (groups, -1))  # (G, batch/G, C, k) against (G, 1, C, k)
+        v = torch.fft.irfft(spec * mult, n=self.grid, dim=-1).reshape(*u.shape[:-1], -1, self.grid)
         return v[..., 0, :] if self.channels == 1 else v
 
     def forward_draws(self, u: torch.Tensor, sparse: dict[str, Sparse]) -> torch.Tensor:
