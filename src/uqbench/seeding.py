@@ -35,14 +35,16 @@ def torch_generator(seed: int, *names: str, device: str | None = None) -> torch.
 
 
 @contextlib.contextmanager
-def torch_fork(seed: int, *names: str) -> Iterator[None]:
+def torch_fork(seed: int, *names: str, device: object = None) -> Iterator[None]:
     """Inside the block, torch's global generator (the one ``nn.Module`` initialisation and
     ``nn.Dropout`` draw from) is seeded from the stream (seed, *names); after it, the global
     state is what it was. So parameter initialisations and dropout masks depend on their
-    own named stream only, never on what ran before (CPU state; models are built on the
-    CPU and moved)."""
+    own named stream only, never on what ran before. ``device`` a CUDA device: its generator
+    (which draws the random numbers of tensors on it) is forked and seeded too."""
     import torch
 
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(stream(seed, *names).integers(2**62)))
+    cuda = [device] if device is not None and torch.device(device).type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda):
+        value = int(stream(seed, *names).integers(2**62))
+        torch.manual_seed(value)  # seeds every CUDA device as well, inside the fork
         yield

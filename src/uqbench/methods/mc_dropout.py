@@ -19,7 +19,7 @@ from torch import nn
 from uqbench.methods.base import Data, Method
 from uqbench.methods.likelihood import NoiseScale, gaussian_nll
 from uqbench.methods.training import rel_l2
-from uqbench.seeding import stream, torch_fork
+from uqbench.seeding import torch_fork
 
 
 @dataclass(frozen=True)
@@ -74,10 +74,7 @@ class MCDropout(Method):
         torch's dropout draws from it)."""
         self.model.train()  # dropout on at test time
         out = []
-        cuda = [self.device] if self.device.type == "cuda" else []
-        with torch_fork(seed, self.name, "dropout"), torch.random.fork_rng(devices=cuda):
-            if cuda:  # masks drawn on the GPU come from its own generator
-                torch.cuda.manual_seed(int(stream(seed, self.name, "dropout").integers(2**62)))
+        with torch_fork(seed, self.name, "dropout", device=self.device):
             for k in range(0, n, self.hyper.sample_chunk):
                 m = min(self.hyper.sample_chunk, n - k)
                 rep = inputs.expand(m, *inputs.shape).reshape(-1, *inputs.shape[1:])
