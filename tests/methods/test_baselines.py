@@ -183,3 +183,21 @@ def test_genuq_shares_the_latent_draws_across_the_batch():
     single = torch.stack([m.loss(a[i : i + 1], y[i : i + 1], z) for i in range(6)]).mean()
     # float32 sums in a different order: equal to ~1e-6 relative; per-input z would differ O(1)
     torch.testing.assert_close(batch, single, rtol=1e-5, atol=1e-6)
+
+
+def test_genuq_subset_layers_and_a_frozen_base_are_what_they_say():
+    """``subset_layers`` draws S from the named parameters only (all of them when they hold
+    fewer than ⌈r·P⌉); ``train_base: false`` leaves the pre-fit weights as they are."""
+    m = built("genuq", subset_layers=["h.layers.2"], n_z=2, hidden=[8], epochs=2)
+    names = [
+        m.flat.names[i]
+        for i in torch.bucketize(m.S, torch.tensor(m.flat.sizes).cumsum(0), right=True)
+    ]
+    assert set(names) <= {"h.layers.2.weight", "h.layers.2.bias"} and len(m.S) == 33  # all 33
+    with pytest.raises(ValueError, match=r"no parameter starts with \['trunk'\]"):
+        built("genuq", subset_layers=["trunk"])
+    m = built("genuq", train_base=False, n_z=2, hidden=[8], epochs=2)
+    m.fit_mse = lambda *a, **k: []  # the pre-fit is not what this test is about
+    before = {n: p.detach().clone() for n, p in m.model.named_parameters()}
+    m.fit(ELU, ELU)
+    assert all(torch.equal(p, before[n]) for n, p in m.model.named_parameters())

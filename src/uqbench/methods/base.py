@@ -36,15 +36,22 @@ def pick_device(device: str = "auto") -> torch.device:
     return torch.device(device)
 
 
-def stochastic_indices(n_params: int, ratio: float, seed: int) -> torch.Tensor:
-    """The stochastic subset S: ⌈ratio·P⌉ distinct flat-parameter indices, fixed by the seed."""
+def stochastic_indices(
+    n_params: int, ratio: float, seed: int, pool: np.ndarray | None = None
+) -> torch.Tensor:
+    """The stochastic subset S: ⌈ratio·P⌉ distinct flat-parameter indices, fixed by the seed,
+    drawn from ``pool`` (flat indices; None: all P parameters; a pool smaller than ⌈ratio·P⌉
+    is taken whole). Sorted."""
     if not 0 < ratio <= 1:
         raise ValueError(
             f"a stochastic-parameter ratio (config key ratios) must be in (0, 1], got {ratio}"
         )
     k = math.ceil(ratio * n_params)
     rng = stream(seed, "stochastic subset")
-    return torch.from_numpy(np.sort(rng.choice(n_params, size=k, replace=False)))
+    if pool is None:
+        return torch.from_numpy(np.sort(rng.choice(n_params, size=k, replace=False)))
+    pool = np.asarray(pool)
+    return torch.from_numpy(np.sort(rng.choice(pool, size=min(k, pool.size), replace=False)))
 
 
 class FlatParams:
@@ -55,6 +62,19 @@ class FlatParams:
         self.shapes = [p.shape for _, p in model.named_parameters()]
         self.sizes = [p.numel() for _, p in model.named_parameters()]
         self.total = sum(self.sizes)
+
+    def indices(self, prefixes: Iterable[str]) -> np.ndarray:
+        """Flat indices of the parameters whose names start with one of ``prefixes``; an
+        unknown prefix raises, naming the parameters."""
+        prefixes = list(prefixes)
+        unknown = [p for p in prefixes if not any(n.startswith(p) for n in self.names)]
+        if unknown:
+            raise ValueError(f"no parameter starts with {unknown}; parameters: {self.names}")
+        starts = np.cumsum([0, *self.sizes])
+        return np.concatenate([
+            np.arange(starts[i], starts[i + 1])
+            for i, n in enumerate(self.names) if any(n.startswith(p) for p in prefixes)
+        ])  # fmt: skip
 
     def unflatten(self, flat: torch.Tensor) -> dict[str, torch.Tensor]:
         """(..., P) -> {name: (..., *shape)} (views, no copies)."""

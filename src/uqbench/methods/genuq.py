@@ -5,6 +5,9 @@ mask of ⌈r·P⌉ flat-parameter indices fixed by the seed. g_φ is an ELU MLP
 dz -> 128 -> 128 -> 128 -> |S| whose last layer starts small (×init_scale), and (μ_S, θ_det)
 start from the deterministic pre-fit (the problem's recipe, selected by validation), so
 training starts at the validated point prediction.
+``subset_layers`` narrows where S is drawn from (parameter-name prefixes) and
+``train_base: false`` keeps (θ_det, μ_S) at the pre-fit during the energy-score phase: both
+are for ablations (variants), the defaults are the paper's method.
 Loss: mean over the batch of the fair energy score of n_z predictions per input against the
 one observed output (β = 1, RMS norm over points), with the n_z latent draws shared by every
 input of the batch. The energy-score phase keeps the epoch with the best validation energy
@@ -18,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Self
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -36,6 +40,11 @@ class GenUQHyper(PhaseHyper):
     hidden: tuple[int, ...] = (128, 128, 128)
     init_scale: float = 1e-2
     sample_chunk: int = 64
+    # where S lies: parameter-name prefixes it is drawn from (empty: all the weights), e.g.
+    # ("branch.layers.2",) for the poisson branch's last layer (the ablations of issue 26)
+    subset_layers: tuple[str, ...] = ()
+    # whether the energy-score phase trains the base weights (θ_det, μ_S) with φ, or only φ
+    train_base: bool = True
 
     @classmethod
     def tiny(cls) -> Self:
@@ -50,6 +59,10 @@ class GenUQHyper(PhaseHyper):
 class GenUQ(SubsetMethod):
     name = "genuq"
     Hyper = GenUQHyper
+
+    def subset_pool(self) -> np.ndarray | None:
+        layers = self.hyper.subset_layers
+        return self.flat.indices(layers) if layers else None
 
     def _build_posterior(self) -> None:
         h = self.hyper
@@ -90,7 +103,8 @@ class GenUQ(SubsetMethod):
             return float(self.loss(val.inputs, val.outputs, z_val)), rel_l2(mean, val.outputs)
 
         history = self.fit_mse(train, val, f"{self.name}/pretrain")
-        params = [*self.model.parameters(), *self.hypernet.parameters()]
+        base = list(self.model.parameters()) if h.train_base else []
+        params = [*base, *self.hypernet.parameters()]
         return self.fit_base(es, train, validate, self.name, params=params,
                              optim=h.optim(self.recipe.weight_decay), history=history)  # fmt: skip
 

@@ -11,6 +11,7 @@ models run one ``vmap(functional_call)``.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch.func import functional_call, vmap
 
@@ -21,7 +22,8 @@ from uqbench.models.layers import SparseDraws, SparseIndex
 class SubsetMethod(Method):
     def _build_extra(self) -> None:
         self.flat = FlatParams(self.model)
-        self.S = stochastic_indices(self.flat.total, self.ratio, self.seed).to(self.device)
+        pool = self.subset_pool()
+        self.S = stochastic_indices(self.flat.total, self.ratio, self.seed, pool).to(self.device)
         self._split_subset()
         self._build_posterior()
 
@@ -47,6 +49,10 @@ class SubsetMethod(Method):
             and self.model.channels == 1
             and all(n.rpartition(".")[2] in ("weight", "bias") for n in self.sparse_slices)
         )
+
+    def subset_pool(self) -> np.ndarray | None:
+        """The flat indices S is drawn from (None: all parameters); a method may narrow it."""
+        return None
 
     def _build_posterior(self) -> None:
         """Hook: create the modules that generate perturbations of θ_S."""
