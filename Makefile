@@ -10,7 +10,7 @@ CORES ?= all
 
 VALIDATE_DIR ?= .validate
 
-.PHONY: setup test lint study bench validate validate-accept clean
+.PHONY: setup test lint study bench validate validate-accept ablation clean
 
 $(STAMP): envs/requirements.lock envs/requirements-nodeps.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -69,8 +69,18 @@ validate-accept: $(STAMP)
 		accept_validation(sorted(glob.glob('$(VALIDATE_DIR)/results/metrics/$(PROBLEM)/*/*/*/test.json')), \
 		'validation/$(PROBLEM)_reference.csv')"
 
+# The GenUQ ablation on poisson (validation/poisson_ablation.yaml: 3 seeds, data seed 5):
+# each variant beside the default, table and figure.
+ABLATION_DIR ?= .ablation
+ablation: $(STAMP)
+	$(BIN)/snakemake --snakefile $(CURDIR)/Snakefile --directory $(ABLATION_DIR) \
+		--cores $(CORES) results/tables/poisson_genuq_ablation.csv \
+		results/figures/poisson_genuq_ablation.png results/tables/poisson_metrics.csv \
+		--configfile $(CURDIR)/config.yaml $(CURDIR)/validation/poisson_ablation.yaml
+	cat $(ABLATION_DIR)/results/tables/poisson_genuq_ablation.md
+
 bench: $(STAMP)
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf results logs benchmarks .snakemake $(VALIDATE_DIR)
+	rm -rf results logs benchmarks .snakemake $(VALIDATE_DIR) $(ABLATION_DIR)

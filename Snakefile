@@ -65,4 +65,5 @@ rule all:
         ood_auroc_targets(),
         expand("results/figures/{problem}_shift.png", problem=config["problems"]),
         "results/tables/cost.csv",
+        ablation_targets(),
     default_target: True

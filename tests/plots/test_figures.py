@@ -137,3 +137,31 @@ def test_shift_figure_has_a_line_per_method_over_the_rungs():
     assert labels == {"oracle", "ensemble"}  # the point prediction has no spread line
     assert {c.get_label() for c in auroc.containers} == {"ensemble"}
     assert [t.get_text() for t in auroc.get_xticklabels()] == rungs[1:]
+
+
+def test_the_ablation_table_and_figure_show_each_variant_beside_its_default():
+    from uqbench.plots.ablation import ablation_figure
+    from uqbench.report.ablation import ablation_rows, ablation_table
+
+    def rec(method, seed, ed, base="genuq"):
+        return {"problem": "poisson", "method": method, "base_method": base, "seed": seed,
+                "ratio": 0.016 if base == "genuq" else None, "split": "test", "status": "ok",
+                "n_samples": 256,
+                "metrics": {"energy_distance": {"mean": ed, "ci95": 0.0, "n": 100},
+                            "rel_l2_mean": {"mean": 0.05, "ci95": 0.0, "n": 100}}}  # fmt: skip
+
+    records = [rec("genuq", s, 1e-3 + 1e-5 * s) for s in range(3)]
+    records += [rec("genuq_last", s, 2e-3 + 1e-5 * s) for s in range(3)]
+    records += [rec("deterministic", s, 4e-3, base="deterministic") for s in range(3)]
+    rows = ablation_rows(records, "genuq", 0.016)
+    assert [r["method"] for r in rows] == ["deterministic", "genuq", "genuq_last"]
+    last = rows[2]
+    assert (
+        last["energy_distance_diff"] == pytest.approx(1e-3)
+        and last["energy_distance_diff_ci95"] < 1e-9
+    )
+    _, md = ablation_table(records, "genuq", 0.016)
+    assert "| genuq_last | 3 ok | 0.00201 ± " in md and "Δ energy_distance" in md
+    fig = ablation_figure(rows, "genuq", "deterministic")
+    assert [ax.get_xlabel() for ax in fig.axes] == ["energy_distance", "rel_l2_mean"]
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["genuq", "genuq_last"]

@@ -29,6 +29,15 @@ def test_tiny_config_is_valid():
     _validated(yaml.safe_load(TINY.read_text()))
 
 
+@pytest.mark.parametrize("name", ["elu.yaml", "reference_seeds.yaml", "poisson_ablation.yaml"])
+def test_the_validation_and_ablation_configs_parse(name, tmp_path):
+    """make validate / validate-accept / ablation layer these over config.yaml: a dry run
+    parses them (schema, methods, variants) and plans jobs."""
+    cfg = REPO / "validation" / name
+    proc = run_snakemake(tmp_path, "-n", configfiles=(REPO / "config.yaml", cfg))
+    assert "Job stats" in proc.stdout + proc.stderr
+
+
 def test_problem_enum_matches_the_registry():
     schema = yaml.safe_load(Path(SCHEMA).read_text())
     assert set(schema["properties"]["problems"]["items"]["enum"]) == set(PROBLEMS)
@@ -51,7 +60,11 @@ def test_problem_enum_matches_the_registry():
         ({"data": {"elu": {"sizes": {"train": 0}}}}, "'train'"),
         ({"data": {"poisson": {"forcing": {"kernel": "matern"}}}}, "'kernel'"),
         ({"data": {"poisson": {"log_conductivity": {"length": 0}}}}, "'length'"),
-        ({"methods": ["gp"]}, "'methods'"),
+        ({"methods": ["Genuq"]}, "'methods'"),
+        ({"variants": {"x": {"hyper": {}}}}, "'method'"),
+        ({"variants": {"x": {"method": "oracle"}}}, "'oracle'"),
+        ({"problem_hyper": {"heat": {}}}, "'heat'"),
+        ({"problem_hyper": {"porous": {"svgd": {}}}}, "'svgd'"),
         ({"methods": []}, "'methods'"),
         ({"methods": ["genuq", "genuq"]}, "'methods'"),
         ({"ratios": [0.0]}, "'ratios'"),
@@ -84,6 +97,15 @@ def test_bad_config_is_rejected_naming_the_key(cfg, named):
         ("problemz: [elu]\n", "'problemz' was unexpected"),
         ("ratios: [0.1, 0.2]\nmain_ratio: 0.3\n", "main_ratio"),
         ("hyper: {vi: {epochz: 3}}\n", "'epochz' was unexpected"),
+        ("methods: [oracle, gp]\n", "unknown method 'gp'"),
+        (
+            "variants: {genuq_x: {method: genuq, hyper: {nz: 4}}}\nmethods: [genuq_x]\n",
+            "variants.genuq_x.hyper has unknown key(s) ['nz']",
+        ),
+        (
+            "problem_hyper: {porous: {genuq: {epoch: 4}}}\nmethods: [genuq]\n",
+            "problem_hyper.porous.genuq has unknown key(s) ['epoch']",
+        ),
         (
             "methods: [oracle, regrad]\n",
             "methods lists 'regrad', which works on the trained "

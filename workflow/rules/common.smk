@@ -25,6 +25,10 @@ def select(methods, **want):
 
 catalogue.check_study(config["methods"], VARIANTS)  # unknown or missing methods fail here
 RATIO_METHODS = select(config["methods"], sweeps_ratio=True)
+# methods run with variants in the study: each gets an ablation table and figure
+ABLATED = list(
+    dict.fromkeys(traits(m).variant_of for m in config["methods"] if traits(m).variant_of)
+)
 SCORE_METHODS = select(config["methods"], epistemic=True)
 SAMPLE_METHODS = select(config["methods"], samples=True)
 TRAINED = "|".join(select(config["methods"], trained=True)) or "(?!)"
@@ -41,6 +45,7 @@ wildcard_constraints:
     split="|".join(SPLITS),
     ratio="|".join([NO_RATIO, *(r.replace(".", r"\.") for r in RATIOS)]),
     seed=r"\d+",
+    base="|".join(ABLATED) or "(?!)",
 
 
 def data_settings(wildcards):
@@ -200,3 +205,26 @@ def benchmark_files(wildcards=None):
             for f in run_files(f"benchmarks/{step}/{RUN}.tsv", p, trained=step == "train")
         ]
     return files
+
+
+def ablation_metrics(wildcards):
+    """Test metrics of a method, its variants and the deterministic model at the main
+    ratio, all seeds, on one problem."""
+    members = [
+        m
+        for m in config["methods"]
+        if traits(m).base == wildcards.base or m == DIVERGENCE_REFERENCE
+    ]
+    return run_files(
+        f"results/metrics/{RUN}/test.json", wildcards.problem, main_only=True, methods=members
+    )
+
+
+def ablation_targets():
+    """The ablation table and figure of every method run with variants, per problem."""
+    return [
+        f"results/{kind}/{p}_{b}_ablation.{ext}"
+        for p in config["problems"]
+        for b in ABLATED
+        for kind, ext in (("tables", "csv"), ("figures", "png"))
+    ]

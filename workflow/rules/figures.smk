@@ -127,3 +127,26 @@ rule shift_figure:
         "../../envs/uqbench.yaml"
     script:
         "../../scripts/shift_figure.py"
+
+
+rule ablation_figure:
+    input:
+        ablation_metrics,
+    output:
+        report(
+            "results/figures/{problem}_{base}_ablation.png",
+            caption="../report/ablation.rst",
+            category="7. Ablations",
+            subcategory="{problem}",
+        ),
+        "results/figures/{problem}_{base}_ablation.pdf",
+    params:
+        main_ratio=float(MAIN_RATIO),
+    log:
+        "logs/figures/{problem}_{base}_ablation.log",
+    benchmark:
+        "benchmarks/figures/{problem}_{base}_ablation.tsv"
+    conda:
+        "../../envs/uqbench.yaml"
+    script:
+        "../../scripts/ablation_figure.py"

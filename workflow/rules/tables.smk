@@ -104,3 +104,28 @@ rule validate:
         "../../envs/uqbench.yaml"
     script:
         "../../scripts/validate.py"
+
+
+# A method and its variants (config ``variants``) on one problem: each variant beside the
+# default, with its paired difference from it.
+rule ablation_table:
+    input:
+        ablation_metrics,
+    output:
+        csv=report(
+            "results/tables/{problem}_{base}_ablation.csv",
+            caption="../report/ablation.rst",
+            category="7. Ablations",
+            subcategory="{problem}",
+        ),
+        md="results/tables/{problem}_{base}_ablation.md",
+    params:
+        main_ratio=float(MAIN_RATIO),
+    log:
+        "logs/tables/{problem}_{base}_ablation.log",
+    benchmark:
+        "benchmarks/tables/{problem}_{base}_ablation.tsv"
+    conda:
+        "../../envs/uqbench.yaml"
+    script:
+        "../../scripts/ablation_table.py"

@@ -106,14 +106,16 @@ def render_markdown(
     metrics: Sequence[str],
     marks: Mapping[str, str] | None = None,
     note: str = "",
+    bold: Sequence[str] | None = None,
 ) -> str:
     """The Markdown table: the keys and "mean ± ci" per metric, the best value of each
-    column in bold (``best_rows``). ``marks`` maps a metric to a boolean row column: where
-    it is set, the cell gets ``WORSE``. ``note`` is written under the table."""
+    column in bold (``best_rows``; only the columns of ``bold`` when given). ``marks`` maps
+    a metric to a boolean row column: where it is set, the cell gets ``WORSE``. ``note`` is
+    written under the table."""
     marks = marks or {}
     head = [*keys, *metrics]
     md = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    best = {m: best_rows(rows, m) for m in metrics}
+    best = {m: best_rows(rows, m) if bold is None or m in bold else set() for m in metrics}
     for i, r in enumerate(rows):
         cells = [str(r[k]) for k in keys]
         for m in metrics:

@@ -1,6 +1,6 @@
 """Stage study figures: metrics records and training logs in (no data or prediction file,
-no torch); the training curves, the ratio study, the OOD AUROC and each problem's shift
-ladder as PNG and PDF out, each written atomically."""
+no torch); the training curves, the ratio study, the OOD AUROC, each problem's shift ladder
+and each ablation (a method and its variants) as PNG and PDF out, each written atomically."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from uqbench import io
+from uqbench.plots.ablation import ablation_figure
 from uqbench.plots.common import plt
 from uqbench.plots.curves import training_curves
 from uqbench.plots.ood import ood_auroc_figure
 from uqbench.plots.ratio import ratio_study_figure
 from uqbench.plots.shift import shift_figure
+from uqbench.report.ablation import REFERENCE, ablation_rows
 
 log = logging.getLogger(__name__)
 Paths = Sequence[str | os.PathLike[str]]
@@ -53,3 +55,9 @@ def shift_ladder_figure(paths: Paths, problem: str, outputs: Paths) -> None:
 def ratio_figure(paths: Paths, outputs: Paths) -> None:
     """The ratio-study figure from the (r) methods' test metrics records."""
     save(ratio_study_figure(io.read_metrics_files(paths)), outputs)
+
+
+def ablation_plot(paths: Paths, base: str, main_ratio: float, outputs: Paths) -> None:
+    """The ablation figure of ``base`` and its variants on one problem (``plots.ablation``)."""
+    rows = ablation_rows(io.read_metrics_files(paths), base, main_ratio)
+    save(ablation_figure(rows, base, REFERENCE), outputs)

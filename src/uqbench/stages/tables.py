@@ -9,7 +9,7 @@ import os
 from collections.abc import Sequence
 
 from uqbench import io
-from uqbench.report import claims, tables, validate
+from uqbench.report import ablation, claims, tables, validate
 
 log = logging.getLogger(__name__)
 Paths = Sequence[str | os.PathLike[str]]
@@ -32,6 +32,15 @@ def metrics_table(paths: Paths, csv_path: str, md_path: str) -> list[dict]:
 def ratio_table(paths: Paths, csv_path: str, md_path: str) -> list[dict]:
     """``report.tables.ratio_table`` of the records in ``paths``, as CSV and Markdown."""
     rows, md_text = tables.ratio_table(io.read_metrics_files(paths))
+    _write(rows, md_text, csv_path, md_path)
+    return rows
+
+
+def ablation_table(
+    paths: Paths, base: str, main_ratio: float, csv_path: str, md_path: str
+) -> list[dict]:
+    """``report.ablation.ablation_table`` of ``base`` and its variants, as CSV and Markdown."""
+    rows, md_text = ablation.ablation_table(io.read_metrics_files(paths), base, main_ratio)
     _write(rows, md_text, csv_path, md_path)
     return rows
 
