@@ -22,7 +22,7 @@ joint samples, here there are 1000-4000 training pairs):
   the smoothing by the validation energy score of the trained generator (``fit``). Fixed
   values in standardised units do not work: with 16 input latents a training input's
   nearest neighbour lies at a squared distance of ~8, so var_a + var_y = 0.1 puts every
-  weight on one component and the spread is √var_u whatever the data (issue 14: spread
+  weight on one component and the spread is √var_u whatever the data (measured: spread
   0.15x the truth's on elu).
 * The output block is regression-adjusted (Beaumont et al. 2002, as in ABC):
   r_i = u_i − ĝ(a_i) with ĝ a ridge regression of the output latents on the input latents

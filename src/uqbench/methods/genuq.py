@@ -41,7 +41,7 @@ class GenUQHyper(PhaseHyper):
     init_scale: float = 1e-2
     sample_chunk: int = 64
     # where S lies: parameter-name prefixes it is drawn from (empty: all the weights), e.g.
-    # ("branch.layers.2",) for the poisson branch's last layer (the ablations of issue 26)
+    # ("branch.layers.2",) for the poisson branch's last layer (for ablations)
     subset_layers: tuple[str, ...] = ()
     # whether the energy-score phase trains the base weights (θ_det, μ_S) with φ, or only φ
     train_base: bool = True

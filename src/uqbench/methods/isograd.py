@@ -91,8 +91,6 @@ class Isograd(PostHocMethod):
     Hyper = IsogradHyper
 
     def fit(self, train: Data, val: Data) -> list[dict[str, float]]:
-        if self.model is None:
-            raise RuntimeError("isograd linearises a trained model: call attach_pretrained first")
         gen = torch_generator(self.seed, self.name, "gradient probes")
         with torch.no_grad():
             residual2 = (self.model(val.inputs) - val.outputs).pow(2)

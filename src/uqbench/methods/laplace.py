@@ -223,8 +223,6 @@ class Laplace(PostHocMethod):
         return int(self.S.numel())
 
     def fit(self, train: Data, val: Data) -> list[dict[str, float]]:
-        if self.model is None:
-            raise RuntimeError("laplace linearises a trained model: call attach_pretrained first")
         fn = SubsetFunction(self.model, self.S)
         train = Data(train.inputs.to(self.device), train.outputs.to(self.device))
         g, v, sse = ggn_eigen(fn, train, self.hyper.jacobian_mb, self.hyper.case_chunk)

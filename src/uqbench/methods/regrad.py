@@ -61,8 +61,6 @@ class Regrad(PostHocMethod):
     Hyper = RegradHyper
 
     def fit(self, train: Data, val: Data) -> list[dict[str, float]]:
-        if self.model is None:
-            raise RuntimeError("regrad scores a trained model: call attach_pretrained first")
         h = self.hyper
         eps = smooth_noise(tuple(train.inputs.shape[1:]), h.n_perturbations, h.smooth_cutoff,
                            torch_generator(self.seed, self.name, "perturbations"))  # fmt: skip

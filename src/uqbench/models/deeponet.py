@@ -10,7 +10,7 @@ layer starts at zero.
 Why not an MLP on the raw n² forcing values (SPEC's branch)? The conditional mean of u given
 f is linear in f (E[u | f] = E[A(κ)⁻¹] f), and the targets carry one noisy realization each
 (std / |mean| ≈ 0.28): an MLP on 1024 raw inputs memorises that noise within a few epochs and
-ends 2-3x worse than a ridge regression on the same inputs (issue 13), whatever its width,
+ends 2-3x worse than a ridge regression on the same inputs (measured), whatever its width,
 learning rate or early stopping. The principal components keep > 99.9 % of the forcing's
 variance, the linear path carries the linear part at OLS's efficiency, and weight decay on
 the MLP (never on L: ``NO_DECAY``) keeps its nonlinear correction from fitting noise.

@@ -41,9 +41,12 @@ class MORPhysics(nn.Module):
         gk = self.g(k).movedim(-1, -2)  # (..., 2C, k): real and imaginary parts
         mult = torch.complex(gk[..., : self.channels, :], gk[..., self.channels :, :])
         spec = torch.fft.rfft(hu, dim=-1)
-        if self.dropout > 0 and self.training and groups:
-            spec = spec.unflatten(0, (groups, -1))  # (G, batch/G, C, k) against (G, 1, C, k)
-        v = torch.fft.irfft(spec * mult, n=self.grid, dim=-1).reshape(*u.shape[:-1], -1, self.grid)
+        grouped = self.dropout > 0 and self.training and groups
+        if grouped:  # (G, batch/G, C, k) against g's (G, 1, C, k)
+            spec = spec.unflatten(0, (groups, -1))
+        v = torch.fft.irfft(spec * mult, n=self.grid, dim=-1)
+        if grouped:
+            v = v.flatten(0, 1)
         return v[..., 0, :] if self.channels == 1 else v
 
     def forward_draws(self, u: torch.Tensor, sparse: dict[str, Sparse]) -> torch.Tensor:

@@ -14,7 +14,7 @@ calibrates (split conformal; never used to fit or select), ``test`` and the shif
 scored.
 
 The shift ladder: ``SHIFTS`` are splits whose inputs come from shifted input laws, from mild
-to strong (``ood`` is the middle rung, the single OOD split of earlier versions). Each
+to strong (``ood`` is the middle rung). Each
 problem's settings give one value per rung to each shifted law parameter (``shift_*``), so
 rung ``i`` of every problem is a documented change of its input law; the operator is the
 same on every rung.
