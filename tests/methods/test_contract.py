@@ -13,6 +13,7 @@ from uqbench.catalogue import CATALOGUE, ORACLE, table_order, traits, variant_hy
 from uqbench.methods import METHODS, from_checkpoint, make_method, prepare, tiny_hyper
 from uqbench.methods.base import Data, stochastic_indices
 from uqbench.problems import make_problem
+from uqbench.stages.data import split_dataset
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_RECIPE = {"epochs": 2, "batch_size": 16}
@@ -61,7 +62,7 @@ def slice_props(method):
 @pytest.mark.parametrize("name", sorted(METHODS))
 def test_fit_sample_write_read(name, problem, tmp_path):
     p = make_problem(problem, {**SMALL[problem], "sizes": SIZES})
-    tr, te = p.generate("train", 0), p.generate("test", 0)
+    tr, te = (split_dataset(p.generate(s, 0)) for s in ("train", "test"))
     train = Data(torch.from_numpy(tr["input"].values), torch.from_numpy(tr["output"].values[:, 0]))
     m = make_method(name, problem, tiny_hyper()[name], ratio=0.05, seed=0, device="cpu",
                     recipe=TINY_RECIPE)  # fmt: skip
@@ -114,7 +115,7 @@ def test_a_variant_runs_its_base_under_its_own_name(tmp_path):
     """regrad_uniform (a default variant): regrad's class with depth_base 1, its own name in
     the checkpoint, rebuilt as such, the base's random streams (the same probes)."""
     p = make_problem("elu", {**SMALL["elu"], "sizes": SIZES})
-    tr = p.generate("train", 0)
+    tr = split_dataset(p.generate("train", 0))
     train = Data(torch.from_numpy(tr["input"].values), torch.from_numpy(tr["output"].values[:, 0]))
     det = prepare(make_method("deterministic", "elu", device="cpu", recipe=TINY_RECIPE), train)
     det.fit(train, train)

@@ -20,6 +20,7 @@ from uqbench.methods import make_method, prepare
 from uqbench.methods.base import Data
 from uqbench.metrics.scores import correlation_error, interval_coverage
 from uqbench.problems import make_problem
+from uqbench.stages.data import split_dataset
 
 SETTINGS = {
     "grid": 16, "modes": 4, "shift_modes": [5, 6, 7], "amplitude_log_std": 0.3,
@@ -70,7 +71,7 @@ def exact_mean_field(problem, inputs: np.ndarray) -> np.ndarray:
 @pytest.fixture(scope="module")
 def toy():
     p = make_problem("elu", SETTINGS)
-    data = {split: p.generate(split, 0) for split in ("train", "val", "test")}
+    data = {split: split_dataset(p.generate(split, 0)) for split in ("train", "val", "test")}
 
     def pairs(split: str) -> Data:
         ds = data[split]

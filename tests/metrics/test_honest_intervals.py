@@ -28,11 +28,11 @@ def test_each_runs_interval_covers_the_mean_over_replications():
     p = make_problem("elu", SETTINGS)
     runs = []
     for r in range(REPLICATIONS):
-        ds = p.generate("test", seed=r)
-        inputs = ds["input"].values.astype(np.float64)
+        d = p.generate("test", seed=r)
+        inputs = d.inputs.astype(np.float64)
         oracle = p.sample_outputs(inputs, 64, stream(r, "elu", "test", "oracle"))
-        x = torch.from_numpy(np.moveaxis(oracle, 1, 0)).double()
-        y = torch.from_numpy(ds["output"].values).double().transpose(0, 1)
+        x = torch.from_numpy(np.moveaxis(oracle, 1, 0)).float().double()  # as in the files
+        y = torch.from_numpy(d.outputs).float().double().transpose(0, 1)
         runs.append(summarise_cases(per_case_metrics(x, y, metrics=CHECKED), CHECKED))
     for metric in CHECKED:
         means = np.array([run[metric]["mean"] for run in runs])

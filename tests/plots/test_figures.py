@@ -10,6 +10,7 @@ from uqbench.plots.problem import problem_figure
 from uqbench.plots.ratio import ratio_study_figure
 from uqbench.plots.shift import shift_figure
 from uqbench.problems import make_problem
+from uqbench.stages.data import split_dataset
 
 SMALL = {
     "elu": {"grid": 64},
@@ -21,7 +22,9 @@ SIZES = {"train": 4, "val": 4, "test": 3, "ood": 3, "realizations": 40}
 
 def sources(problem):
     """The test split and: truth, a point prediction (no spread), a noisy method."""
-    ds = make_problem(problem, {**SMALL[problem], "sizes": SIZES}).generate("test", 0)
+    ds = split_dataset(
+        make_problem(problem, {**SMALL[problem], "sizes": SIZES}).generate("test", 0)
+    )
     truth = np.moveaxis(ds["output"].values, 1, 0)
     mean = truth.mean(0)
     rng = np.random.default_rng(0)

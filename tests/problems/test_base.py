@@ -5,12 +5,13 @@ import pytest
 
 from uqbench.problems import PROBLEMS, SHIFTS, SPLITS, make_problem
 from uqbench.problems.base import PAIRED
+from uqbench.stages.data import split_dataset
 
 
 @pytest.mark.parametrize("name", sorted(PROBLEMS))
 @pytest.mark.parametrize("split", SPLITS)
 def test_split_layout(name, split, tiny_sizes):
-    ds = make_problem(name, {"sizes": tiny_sizes}).generate(split, seed=3)
+    ds = split_dataset(make_problem(name, {"sizes": tiny_sizes}).generate(split, seed=3))
     n_real = 1 if split in PAIRED else tiny_sizes["realizations"]
     assert ds.sizes["case"] == tiny_sizes["ood" if split in SHIFTS else split]
     assert ds.sizes["realization"] == n_real
@@ -25,9 +26,9 @@ def test_split_layout(name, split, tiny_sizes):
 def test_same_seed_same_arrays_other_seed_other_arrays(name, tiny_sizes):
     p = make_problem(name, {"sizes": tiny_sizes})
     a, b, c = p.generate("test", 0), p.generate("test", 0), p.generate("test", 1)
-    for var in ("input", "output"):
-        np.testing.assert_array_equal(a[var].values, b[var].values)
-        assert not np.array_equal(a[var].values, c[var].values)
+    for var in ("inputs", "outputs"):
+        np.testing.assert_array_equal(getattr(a, var), getattr(b, var))
+        assert not np.array_equal(getattr(a, var), getattr(c, var))
     assert a.attrs["config_hash"] != c.attrs["config_hash"]
 
 
@@ -48,7 +49,7 @@ def test_every_case_and_realization_is_its_own_operator_draw(name):
 
 @pytest.mark.parametrize("name", sorted(PROBLEMS))
 def test_realizations_differ_within_a_case(name, tiny_sizes):
-    out = make_problem(name, {"sizes": tiny_sizes}).generate("test", 0)["output"].values
+    out = make_problem(name, {"sizes": tiny_sizes}).generate("test", 0).outputs
     spread = out.std(axis=1)  # over realizations of the same input
     assert (spread.reshape(len(out), -1).max(axis=1) > 0).all()
 
@@ -71,7 +72,7 @@ def test_the_ladder_keeps_ood_in_the_middle_and_its_rungs_differ(name, tiny_size
     """The middle rung keeps the split name (and input stream) of the single OOD split it
     replaces; the rungs draw different inputs and each names its law."""
     p = make_problem(name, {"sizes": tiny_sizes})
-    rungs = {s: p.generate(s, 0)["input"].values for s in SHIFTS}
+    rungs = {s: p.generate(s, 0).inputs for s in SHIFTS}
     assert SHIFTS[1] == "ood"
     assert not np.array_equal(rungs["ood_mild"], rungs["ood_strong"])
     assert all(p.shift_law(i) for i in range(len(SHIFTS)))

@@ -23,9 +23,8 @@ def test_each_output_solves_the_pde_with_its_own_conductivity():
 
 def test_one_dimensional_version():
     p = Poisson({"dim": 1, "n": 20})
-    ds = p.generate("test", 0)
-    assert ds["output"].dims == ("case", "realization", "x")
-    assert ds.sizes["x"] == 20
+    d = p.generate("test", 0)
+    assert d.output_dims == ("x",) and d.outputs.shape[2:] == (20,)
 
 
 def test_shift_forcing_gets_rougher_up_the_ladder():

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from uqbench.problems.base import SHIFTS, SPLITS, Problem, Sizes
 from uqbench.problems.elu import Elu
 from uqbench.problems.poisson import Poisson
 from uqbench.problems.porous import Porous
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 log = logging.getLogger(__name__)
 

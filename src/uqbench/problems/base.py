@@ -22,20 +22,21 @@ same on every rung.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-import torch
-import xarray as xr
-from torch import nn
 
-from uqbench import io
 from uqbench.seeding import stream
 from uqbench.settings import config_hash, from_mapping
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,19 @@ class Sizes:
                 raise ValueError(f"sizes.{name} must be >= 1, got {getattr(self, name)}")
 
 
+@dataclass(frozen=True)
+class SplitData:
+    """One split of a problem: inputs (case, *input dims), outputs (case, realization,
+    *output dims), the names of those dims, their coordinates and the provenance attrs."""
+
+    inputs: np.ndarray
+    outputs: np.ndarray
+    input_dims: tuple[str, ...]
+    output_dims: tuple[str, ...]
+    coords: dict[str, np.ndarray]
+    attrs: dict[str, Any]
+
+
 class Problem(ABC):
     """One stochastic operator-learning problem.
 
@@ -85,7 +99,9 @@ class Problem(ABC):
 
     name: ClassVar[str]
     Settings: ClassVar[type]
-    model: ClassVar[type[nn.Module]]  # the base model class (uqbench.models)
+    # the base model class, "module:Class" in uqbench.models: imported when a model is built,
+    # so that generating data needs no torch (elu and porous; poisson's solver imports it)
+    model: ClassVar[str]
     input_dims: tuple[str, ...]
     output_dims: tuple[str, ...]
     output_kind: str  # how an output is drawn: one of io.OUTPUT_KINDS (curve, field, point)
@@ -103,9 +119,15 @@ class Problem(ABC):
         units (active in training mode only)."""
 
     @classmethod
+    def model_class(cls) -> type[nn.Module]:
+        """The base model's class (``model``, imported here)."""
+        module, _, name = cls.model.partition(":")
+        return getattr(importlib.import_module(f"uqbench.models.{module}"), name)
+
+    @classmethod
     def model_from_args(cls, args: dict[str, Any]) -> nn.Module:
         """Rebuild the base model from its ``init_args`` (weights are loaded separately)."""
-        return cls.model(**args)
+        return cls.model_class()(**args)
 
     @staticmethod
     def augment(
@@ -145,8 +167,9 @@ class Problem(ABC):
         """Outputs of ``n_realizations`` random operator draws per input, each (case,
         realization) its own independent draw: shape (case, realization, *output dims)."""
 
-    def generate(self, split: str, seed: int) -> xr.Dataset:
-        """The dataset of one split, with provenance attrs; deterministic in (settings, seed)."""
+    def generate(self, split: str, seed: int) -> SplitData:
+        """The arrays of one split with their dims, coordinates and provenance attrs;
+        deterministic in (settings, seed). (``stages.data`` writes them.)"""
         if split not in SPLITS:
             raise ValueError(f"unknown split {split!r}; expected one of {SPLITS}")
         sizes: Sizes = self.settings.sizes
@@ -157,14 +180,8 @@ class Problem(ABC):
         inputs = self.sample_inputs(n_cases, stream(seed, self.name, split, "input"), rung)
         outputs = self.sample_outputs(inputs, n_real, stream(seed, self.name, split, "operator"))
         seconds = time.perf_counter() - start
-        log.info(
-            "%s/%s: %d cases x %d realizations in %.2f s",
-            self.name,
-            split,
-            n_cases,
-            n_real,
-            seconds,
-        )
+        log.info("%s/%s: %d cases x %d realizations in %.2f s", self.name, split, n_cases,
+                 n_real, seconds)  # fmt: skip
         attrs = {
             "problem": self.name,
             "split": split,
@@ -174,16 +191,17 @@ class Problem(ABC):
             "input_law": "training law" if rung is None else self.shift_law(rung),
             "wall_seconds": round(seconds, 3),
         }
-        return io.data_dataset(
-            inputs, outputs, self.input_dims, self.output_dims, self.coords(), attrs
-        )
+        return SplitData(inputs, outputs, tuple(self.input_dims), tuple(self.output_dims),
+                         self.coords(), attrs)  # fmt: skip
 
 
 def random_flags(n: int, k: int, generator: torch.Generator, device: torch.device) -> torch.Tensor:
     """(n, k) independent fair coin flips (bool) from ``generator`` (CPU), on ``device``."""
+    import torch
+
     return torch.randint(0, 2, (n, k), generator=generator).bool().to(device)
 
 
 def where_cases(flag: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Per case (leading dim): ``a`` where ``flag`` (case,) is set, else ``b``."""
-    return torch.where(flag.reshape(-1, *[1] * (a.dim() - 1)), a, b)
+    return a.where(flag.reshape(-1, *[1] * (a.dim() - 1)), b)

@@ -10,13 +10,15 @@ Output v = F⁻¹[ A exp(-(ℓk)²) F[ELU(u)] ],  A = exp(σ_A ξ₁),  ℓ = �
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch import nn
 
-from uqbench.models.mor_physics import MORPhysics
 from uqbench.problems.base import Problem, Sizes, check_ladder
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class EluSettings:
 class Elu(Problem):
     name = "elu"
     Settings = EluSettings
-    model = MORPhysics
+    model = "mor_physics:MORPhysics"
     input_dims = ("x",)
     output_dims = ("x",)
     output_kind = "curve"
@@ -52,7 +54,7 @@ class Elu(Problem):
     def build_model(
         cls, inputs: torch.Tensor, outputs: torch.Tensor, channels: int = 1, dropout: float = 0.0
     ) -> nn.Module:
-        return MORPhysics(grid=inputs.shape[-1], channels=channels, dropout=dropout)
+        return cls.model_class()(grid=inputs.shape[-1], channels=channels, dropout=dropout)
 
     def coords(self) -> dict[str, np.ndarray]:
         n = self.settings.grid

@@ -10,14 +10,16 @@ it makes f ↦ u stochastic. Solved with the finite-difference solver of ``uqben
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch import nn
 
-from uqbench.models.deeponet import PODDeepONet
 from uqbench.pde import FieldSpec, sample_field, solve_each
 from uqbench.problems.base import Problem, Sizes, check_ladder, random_flags, where_cases
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 _SYSTEMS_PER_CHUNK = 4096  # (case, realization) systems per chunk of conductivity draws
 
@@ -55,14 +57,14 @@ class PoissonSettings:
 class Poisson(Problem):
     name = "poisson"
     Settings = PoissonSettings
-    model = PODDeepONet
+    model = "deeponet:PODDeepONet"
 
     @classmethod
     def build_model(
         cls, inputs: torch.Tensor, outputs: torch.Tensor, channels: int = 1, dropout: float = 0.0
     ) -> nn.Module:
-        model = PODDeepONet(list(inputs.shape[1:]), list(outputs.shape[1:]), channels=channels,
-                            dropout=dropout)  # fmt: skip
+        shapes = list(inputs.shape[1:]), list(outputs.shape[1:])
+        model = cls.model_class()(*shapes, channels=channels, dropout=dropout)
         model.fit_bases(inputs, outputs)
         return model
 

@@ -15,14 +15,16 @@ reaches a target porosity drawn uniformly per input (overshoot at most one void)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch import nn
 
-from uqbench.models.convnet import ConvNet
 from uqbench.pde.poisson import flux_magnitude, solve
 from uqbench.problems.base import Problem, Sizes, check_ladder, random_flags, where_cases
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 _CHUNK = 128  # cases per vectorised chunk (bounds the (case, void, x, y) mask memory)
 _DRAWS_PER_CHUNK = 2048  # (case, realization) strength draws per chunk (x cells: memory)
@@ -56,7 +58,7 @@ class PorousSettings:
 class Porous(Problem):
     name = "porous"
     Settings = PorousSettings
-    model = ConvNet
+    model = "convnet:ConvNet"
     input_dims = ("x", "y")
     output_dims = ("component",)
     output_kind = "point"
@@ -65,7 +67,7 @@ class Porous(Problem):
     def build_model(
         cls, inputs: torch.Tensor, outputs: torch.Tensor, channels: int = 1, dropout: float = 0.0
     ) -> nn.Module:
-        return ConvNet(out=outputs.shape[-1], channels=channels, dropout=dropout)
+        return cls.model_class()(out=outputs.shape[-1], channels=channels, dropout=dropout)
 
     @staticmethod
     def augment(
@@ -78,7 +80,7 @@ class Porous(Problem):
         flags = random_flags(inputs.shape[0], 2, generator, inputs.device)
         for k, dim in enumerate((-2, -1)):
             inputs = where_cases(flags[:, k], inputs.flip(dim), inputs)
-        return inputs, torch.where(flags, 1 - outputs, outputs)
+        return inputs, (1 - outputs).where(flags, outputs)
 
     def coords(self) -> dict[str, np.ndarray]:
         s = self.settings

@@ -4,30 +4,24 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from uqbench import io
-from uqbench.methods import Data
-from uqbench.problems import PROBLEMS, make_problem
+from uqbench.problems import make_problem
+from uqbench.problems.base import SplitData
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 
 def generate_data(
     problem: str, settings: Mapping[str, Any], split: str, seed: int, path: str | os.PathLike[str]
 ) -> None:
     """Generate one split of a problem and write it atomically to ``path``."""
-    io.write_dataset(make_problem(problem, settings).generate(split, seed), path)
+    io.write_dataset(split_dataset(make_problem(problem, settings).generate(split, seed)), path)
 
 
-def read_pairs(
-    path: str | os.PathLike[str], problem: str, device: torch.device, augment: bool = False
-) -> Data:
-    """(input, first realization) pairs of a data file as tensors on ``device``; training
-    pairs carry the problem's symmetry augmentation (``augment``)."""
-    ds = io.read_data(path, problem=problem)
-    return Data(
-        torch.from_numpy(ds["input"].values).to(device),
-        torch.from_numpy(ds["output"].values[:, 0]).to(device),
-        PROBLEMS[problem].augment if augment else None,
-    )
+def split_dataset(d: SplitData) -> xr.Dataset:
+    """A problem's split (``Problem.generate``) as the data file's dataset (``io.data_dataset``:
+    named dims, float32, provenance attrs, checked)."""
+    return io.data_dataset(d.inputs, d.outputs, d.input_dims, d.output_dims, d.coords, d.attrs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -14,11 +15,24 @@ from uqbench import io
 from uqbench.catalogue import SCORED
 from uqbench.methods import Data, Method, from_checkpoint, make_method, prepare
 from uqbench.methods.training import DivergedError, kept_start
+from uqbench.problems import PROBLEMS
 from uqbench.seeding import torch_generator
 from uqbench.settings import config_hash
-from uqbench.stages.data import read_pairs
 
 log = logging.getLogger(__name__)
+
+
+def read_pairs(
+    path: str | os.PathLike[str], problem: str, device: torch.device, augment: bool = False
+) -> Data:
+    """(input, first realization) pairs of a data file as tensors on ``device``; training
+    pairs carry the problem's symmetry augmentation (``augment``)."""
+    ds = io.read_data(path, problem=problem)
+    return Data(
+        torch.from_numpy(ds["input"].values).to(device),
+        torch.from_numpy(ds["output"].values[:, 0]).to(device),
+        PROBLEMS[problem].augment if augment else None,
+    )
 
 
 def val_rel_l2_mean(m: Method, val: Data, n_samples: int = 64, seed: int = 0) -> float:
