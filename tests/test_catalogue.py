@@ -11,10 +11,12 @@ from snakemake.utils import validate
 
 from uqbench.catalogue import (
     CATALOGUE,
+    PROBLEMS,
     check_study,
     ratio_label,
     select,
     table_order,
+    tiny_config,
     traits,
     variant_hyper,
 )
@@ -103,17 +105,22 @@ def test_every_default_is_written_once():
             assert study["hyper"][name] == want, f"config.yaml hyper.{name}"
 
 
-def test_every_method_has_tiny_settings_that_validate_and_the_tiny_study_runs_them():
-    tiny = tiny_hyper()
-    assert set(tiny) == set(METHODS)
-    cfg = {"hyper": tiny}
-    validate(cfg, str(REPO / "workflow/schemas/config.schema.yaml"))  # in range, known keys
-    for cls in METHODS.values():
-        assert isinstance(cls.Hyper.tiny(), cls.Hyper)
-    # tests/config/tiny.yaml (the README's tiny-study command) carries exactly these
+def test_the_tiny_study_takes_every_problem_and_method_from_the_catalogue():
+    """tests/config/tiny.yaml (the README's tiny-study command) sets ``tiny: true``; every
+    catalogued method's and problem's tiny overrides are keys of its config slice, and the
+    tiny config they give validates against the schema."""
     study = yaml.safe_load((REPO / "tests/config/tiny.yaml").read_text())
-    validate(study, str(REPO / "workflow/schemas/config.schema.yaml"))
-    assert study["hyper"] == tiny
+    assert study["tiny"] is True and not {"hyper", "data", "base_model"} & set(study)
+    cfg = yaml.safe_load((REPO / "config.yaml").read_text()) | study
+    validate(cfg, str(REPO / "workflow/schemas/config.schema.yaml"))
+    tiny = tiny_config(cfg)
+    validate(tiny, str(REPO / "workflow/schemas/config.schema.yaml"))  # known keys, in range
+    assert tiny["hyper"] == {**cfg["hyper"], **tiny_hyper()}
+    for name, t in CATALOGUE.items():
+        assert set(t.tiny) <= set(cfg["hyper"].get(name, {})), name
+    for name, t in PROBLEMS.items():
+        assert tiny["data"][name]["sizes"]["train"] == t.tiny["sizes"]["train"]
+        assert set(t.tiny_recipe) <= set(cfg["base_model"][name]), name
 
 
 @pytest.mark.parametrize(

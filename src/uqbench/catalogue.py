@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 ROLES = ("oracle", "reference", "method")
@@ -57,6 +57,8 @@ class MethodTraits:
     stochastic_phase: bool = False
     samples: bool = True
     variant_of: str | None = None
+    # the tiny study's overrides of its hyper-parameters (config ``tiny: true``)
+    tiny: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
@@ -105,29 +107,92 @@ def _m(name: str, cls: str | None, **traits: object) -> MethodTraits:
 
 
 DET = "deterministic"  # the trained model the post-hoc methods work on
+PHASE = {"epochs": 3, "batch_size": 32}  # a method's own phase in the tiny study
 # Table order: the oracle (the floor), the references, then the methods.
 CATALOGUE: dict[str, MethodTraits] = {
     t.name: t
     for t in (
         _m("oracle", None, role="oracle"),
         _m("climatology", "climatology:Climatology", role="reference"),
-        _m("ridge", "ridge:Ridge", role="reference"),
+        _m("ridge", "ridge:Ridge", role="reference", tiny={"n_alphas": 7}),
         _m("input_distance", "input_distance:InputDistance", role="reference",
            epistemic=True, samples=False),
         _m("deterministic", "deterministic:Deterministic"),
-        _m("genuq", "genuq:GenUQ", ratio="sweep", stochastic_phase=True),
-        _m("vi", "vi:VI", ratio="sweep", stochastic_phase=True),
-        _m("flow", "flow:Flow", ratio="sweep", stochastic_phase=True),
-        _m("mc_dropout", "mc_dropout:MCDropout"),
-        _m("ensemble", "ensemble:Ensemble", epistemic=True),
-        _m("regrad", "regrad:Regrad", epistemic=True, needs=(DET,)),
-        _m("isograd", "isograd:Isograd", epistemic=True, needs=(DET,)),
-        _m("ecsg", "ecsg:Ecsg", stochastic_phase=True),
-        _m("decu", "decu:Decu", epistemic=True),
-        _m("laplace", "laplace:Laplace", ratio="main", epistemic=True, needs=(DET,)),
-        _m("pno", "pno:PNO", stochastic_phase=True),
+        _m("genuq", "genuq:GenUQ", ratio="sweep", stochastic_phase=True,
+           tiny={**PHASE, "n_z": 4, "hidden": [16, 16]}),
+        _m("vi", "vi:VI", ratio="sweep", stochastic_phase=True, tiny={**PHASE, "n_mc": 2}),
+        _m("flow", "flow:Flow", ratio="sweep", stochastic_phase=True,
+           tiny={**PHASE, "n_mc": 2, "hidden": [16]}),
+        _m("mc_dropout", "mc_dropout:MCDropout", tiny={"val_masks": 2}),
+        _m("ensemble", "ensemble:Ensemble", epistemic=True, tiny={"members": 3}),
+        _m("regrad", "regrad:Regrad", epistemic=True, needs=(DET,),
+           tiny={"n_probes": 2, "n_perturbations": 2}),
+        _m("isograd", "isograd:Isograd", epistemic=True, needs=(DET,),
+           tiny={"n_probes": 4, "score_probes": 2}),
+        _m("ecsg", "ecsg:Ecsg", stochastic_phase=True,
+           tiny={"latent_u": 4, "latent_a": 4, "ode_steps": 20, "n_pairs": 64, "hidden": [16],
+                 "epochs": 3}),
+        _m("decu", "decu:Decu", epistemic=True, tiny={"members": 3}),
+        _m("laplace", "laplace:Laplace", ratio="main", epistemic=True, needs=(DET,),
+           tiny={"rounds": 2, "jacobian_mb": 64, "tangent_chunk": 256}),
+        _m("pno", "pno:PNO", stochastic_phase=True, tiny={**PHASE, "n_z": 4}),
     )
 }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ProblemTraits:
+    """What a problem is: its class (``module:Class`` in ``uqbench.problems``), how its
+    output is drawn with the default settings (``curve``, ``field`` or ``point``), and the
+    tiny study's overrides of its data settings (``tiny``) and base-model recipe
+    (``tiny_recipe``)."""
+
+    name: str
+    cls: str
+    output_kind: str
+    tiny: Mapping[str, Any] = field(default_factory=dict)
+    tiny_recipe: Mapping[str, Any] = field(default_factory=dict)
+
+
+TINY_SIZES = {"train": 64, "val": 16, "calib": 16, "test": 8, "ood": 8, "realizations": 32}
+# Adding a problem = its module in uqbench/problems/, one line here, its config schema slice.
+PROBLEMS: dict[str, ProblemTraits] = {
+    p.name: p
+    for p in (
+        ProblemTraits("elu", "elu:Elu", "curve", {"grid": 64, "sizes": TINY_SIZES},
+                      {"epochs": 4, "batch_size": 32}),
+        ProblemTraits("poisson", "poisson:Poisson", "field", {"n": 12, "sizes": TINY_SIZES},
+                      {"epochs": 4, "batch_size": 32}),
+        ProblemTraits("porous", "porous:Porous", "point",
+                      {"length": 32, "width": 16, "sizes": TINY_SIZES},
+                      {"epochs": 3, "batch_size": 32}),
+    )
+}  # fmt: skip
+
+
+def _merged(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``over`` on top, nested mappings merged key by key."""
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merged(out.get(k, {}), v) if isinstance(v, Mapping) else v
+    return out
+
+
+def tiny_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A validated config with the tiny study's overrides of every problem's data settings
+    and recipe and every method's hyper-parameters (their catalogue entries' ``tiny``) on
+    top: what config ``tiny: true`` runs, so a new problem or method is in the tiny study
+    by its catalogue line alone."""
+    out = {k: dict(v) if isinstance(v, Mapping) else v for k, v in config.items()}
+    for p, t in PROBLEMS.items():
+        out["data"][p] = _merged(config["data"].get(p, {}), t.tiny)
+        out["base_model"][p] = _merged(config["base_model"].get(p, {}), t.tiny_recipe)
+    for m, t in CATALOGUE.items():
+        if t.cls is not None:
+            out["hyper"][m] = _merged(config["hyper"].get(m, {}), t.tiny)
+    return out
+
+
 ORACLE = "oracle"
 Variants = Mapping[str, Mapping[str, Any]]  # config ``variants``: {name: {method, hyper}}
 

@@ -9,16 +9,18 @@ import torch
 import yaml
 
 from uqbench import io
-from uqbench.catalogue import CATALOGUE, ORACLE, table_order, traits, variant_hyper
+from uqbench.catalogue import CATALOGUE, ORACLE, PROBLEMS, table_order, traits, variant_hyper
 from uqbench.methods import METHODS, from_checkpoint, make_method, prepare, tiny_hyper
 from uqbench.methods.base import Data, stochastic_indices
+from uqbench.problems import PROBLEMS as PROBLEM_CLASSES
 from uqbench.problems import make_problem
 from uqbench.stages.data import split_dataset
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_RECIPE = {"epochs": 2, "batch_size": 16}
-SIZES = {"train": 48, "val": 8, "test": 4, "ood": 4, "realizations": 8}
-SMALL = {"elu": {"grid": 64}, "poisson": {"n": 8}, "porous": {"length": 16, "width": 8}}
+SIZES = {"train": 48, "val": 8, "calib": 8, "test": 4, "ood": 4, "realizations": 8}
+# every catalogued problem at its tiny settings: a new problem cannot escape the contract
+SMALL = {name: {**t.tiny, "sizes": SIZES} for name, t in PROBLEMS.items()}
 
 
 SCHEMA = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
@@ -40,6 +42,13 @@ def test_registry_matches_the_catalogue_and_the_schema():
     # every catalogued method but the oracle (the problem's own draws) has a class
     assert set(METHODS) == {n for n, t in CATALOGUE.items() if t.cls is not None}
     assert set(props["hyper"]["properties"]) == set(METHODS)
+    # the problems: the catalogue's, each with its class, schema slice and default study
+    assert props["problems"]["default"] == list(PROBLEMS)
+    assert set(props["data"]["properties"]) == {"seed", *PROBLEMS}
+    assert set(props["base_model"]["properties"]) == set(PROBLEMS)
+    for name, t in PROBLEMS.items():
+        cls = PROBLEM_CLASSES[name]
+        assert cls.name == name and cls().output_kind == t.output_kind
     for name, cls in METHODS.items():
         assert cls.name == name and cls.traits() is CATALOGUE[name]
     for name in VARIANTS:  # each default variant's overrides are keys of its base's slice
@@ -61,7 +70,7 @@ def slice_props(method):
 @pytest.mark.parametrize("problem", sorted(SMALL))
 @pytest.mark.parametrize("name", sorted(METHODS))
 def test_fit_sample_write_read(name, problem, tmp_path):
-    p = make_problem(problem, {**SMALL[problem], "sizes": SIZES})
+    p = make_problem(problem, SMALL[problem])
     tr, te = (split_dataset(p.generate(s, 0)) for s in ("train", "test"))
     train = Data(torch.from_numpy(tr["input"].values), torch.from_numpy(tr["output"].values[:, 0]))
     m = make_method(name, problem, tiny_hyper()[name], ratio=0.05, seed=0, device="cpu",
@@ -114,7 +123,7 @@ def test_fit_sample_write_read(name, problem, tmp_path):
 def test_a_variant_runs_its_base_under_its_own_name(tmp_path):
     """regrad_uniform (a default variant): regrad's class with depth_base 1, its own name in
     the checkpoint, rebuilt as such, the base's random streams (the same probes)."""
-    p = make_problem("elu", {**SMALL["elu"], "sizes": SIZES})
+    p = make_problem("elu", SMALL["elu"])
     tr = split_dataset(p.generate("train", 0))
     train = Data(torch.from_numpy(tr["input"].values), torch.from_numpy(tr["output"].values[:, 0]))
     det = prepare(make_method("deterministic", "elu", device="cpu", recipe=TINY_RECIPE), train)

@@ -40,7 +40,7 @@ def test_the_validation_and_ablation_configs_parse(name, tmp_path):
 
 def test_problem_enum_matches_the_registry():
     schema = yaml.safe_load(Path(SCHEMA).read_text())
-    assert set(schema["properties"]["problems"]["items"]["enum"]) == set(PROBLEMS)
+    assert schema["properties"]["problems"]["items"]["enum"] == list(PROBLEMS)
     assert set(schema["properties"]["data"]["properties"]) == {"seed", *PROBLEMS}
 
 

@@ -11,6 +11,8 @@ SPLITS = ["train", "val", "calib", "test", *SHIFTS]
 EVAL_SPLITS = ["test", *SHIFTS]
 PREDICT_SPLITS = ["calib", *EVAL_SPLITS]
 FIGURE_KINDS = ["bands", "samples", "correlation", "calibration"]  # one figure per problem
+if config["tiny"]:  # every problem's and method's tiny settings from its catalogue entry
+    config.update(catalogue.tiny_config(config))
 VARIANTS = config["variants"]  # {name: {method, hyper}}: catalogued methods under new names
 
 

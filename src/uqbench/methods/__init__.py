@@ -53,11 +53,12 @@ def make_method(
 
 
 def tiny_hyper() -> dict[str, dict[str, Any]]:
-    """Every method's tiny settings (``Hyper.tiny()``) as config slices: the contract test
-    and the tiny study run them."""
+    """Every method's tiny settings as config slices: its Hyper defaults with its catalogue
+    entry's ``tiny`` overrides (what config ``tiny: true`` runs; the contract test too)."""
     return {
         name: {
-            k: list(v) if isinstance(v, tuple) else v for k, v in asdict(cls.Hyper.tiny()).items()
+            **{k: list(v) if isinstance(v, tuple) else v for k, v in asdict(cls.Hyper()).items()},
+            **CATALOGUE[name].tiny,
         }
         for name, cls in METHODS.items()
     }

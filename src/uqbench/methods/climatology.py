@@ -8,7 +8,6 @@ the tables) has learned nothing about the input-to-output map. Nothing is traine
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Self
 
 import torch
 from torch import nn
@@ -19,11 +18,6 @@ from uqbench.methods.base import Buffers, Data, Method
 @dataclass(frozen=True)
 class ClimatologyHyper:
     """No settings: the reference is the training outputs themselves."""
-
-    @classmethod
-    def tiny(cls) -> Self:
-        """Settings for the contract test and the tiny study (seconds on a CPU)."""
-        return cls()
 
 
 class Climatology(Method):

@@ -19,7 +19,6 @@ heads (the pre-trained head is not used after the heads are trained).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Self
 
 import numpy as np
 import torch
@@ -37,11 +36,6 @@ from uqbench.seeding import stream, torch_fork
 @dataclass(frozen=True)
 class DecuHyper:
     members: int = 5
-
-    @classmethod
-    def tiny(cls) -> Self:
-        """Settings for the contract test and the tiny study (seconds on a CPU)."""
-        return cls(members=3)
 
     def __post_init__(self) -> None:
         if self.members < 2:

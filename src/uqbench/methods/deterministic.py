@@ -7,7 +7,6 @@ MSE: the kept weights are those of the best validation epoch.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Self
 
 import torch
 
@@ -17,11 +16,6 @@ from uqbench.methods.base import Data, Method, point_samples
 @dataclass(frozen=True)
 class DeterministicHyper:
     """No settings of its own: the base model's recipe is the problem's (``base_model``)."""
-
-    @classmethod
-    def tiny(cls) -> Self:
-        """Settings for the contract test and the tiny study (seconds on a CPU)."""
-        return cls()
 
 
 class Deterministic(Method):

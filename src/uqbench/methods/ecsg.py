@@ -39,7 +39,6 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from typing import Self
 
 import torch
 from torch import nn
@@ -70,11 +69,6 @@ class EcsgHyper(PhaseHyper):
     val_fraction: float = 0.1
     epochs: int = 200
     batch_size: int = 128
-
-    @classmethod
-    def tiny(cls) -> Self:
-        """Settings for the contract test and the tiny study (seconds on a CPU)."""
-        return cls(latent_u=4, latent_a=4, ode_steps=20, n_pairs=64, hidden=(16,), epochs=3)
 
     def __post_init__(self) -> None:
         if not 0 < self.val_fraction < 1:

@@ -15,7 +15,6 @@ same estimator as decu).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Self
 
 import torch
 from torch import nn
@@ -32,11 +31,6 @@ from uqbench.seeding import torch_fork
 @dataclass(frozen=True)
 class EnsembleHyper:
     members: int = 5
-
-    @classmethod
-    def tiny(cls) -> Self:
-        """Settings for the contract test and the tiny study (seconds on a CPU)."""
-        return cls(members=3)
 
     def __post_init__(self) -> None:
         if self.members < 2:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Self
 
 import torch
 import zuko
@@ -32,11 +31,6 @@ class FlowHyper(VariationalHyper):
     kind: str = "maf"
     transforms: int = 3
     hidden: tuple[int, ...] = (64, 64)
-
-    @classmethod
-    def tiny(cls) -> Self:
-        """Settings for the contract test and the tiny study (seconds on a CPU)."""
-        return cls(epochs=3, batch_size=32, n_mc=2, hidden=(16,))
 
     def __post_init__(self) -> None:
         if self.kind not in FLOWS:

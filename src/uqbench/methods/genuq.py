@@ -19,7 +19,6 @@ corrections, or one ``vmap(functional_call)``), never a Python loop over draws.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Self
 
 import numpy as np
 import torch
@@ -45,11 +44,6 @@ class GenUQHyper(PhaseHyper):
     subset_layers: tuple[str, ...] = ()
     # whether the energy-score phase trains the base weights (θ_det, μ_S) with φ, or only φ
     train_base: bool = True
-
-    @classmethod
-    def tiny(cls) -> Self:
-        """Settings for the contract test and the tiny study (seconds on a CPU)."""
-        return cls(epochs=3, batch_size=32, n_z=4, hidden=(16, 16))
 
     def __post_init__(self) -> None:
         if self.n_z < 2:

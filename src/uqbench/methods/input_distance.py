@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Self
 
 import torch
 from torch import nn
@@ -26,11 +25,6 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class InputDistanceHyper:
     variance: float = 0.99  # fraction of the training inputs' variance the modes hold
-
-    @classmethod
-    def tiny(cls) -> Self:
-        """Settings for the contract test and the tiny study (the defaults: it is instant)."""
-        return cls()
 
     def __post_init__(self) -> None:
         if not 0 < self.variance <= 1:

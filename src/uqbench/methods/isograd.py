@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from typing import Self
 
 import torch
 
@@ -35,11 +34,6 @@ class IsogradHyper:
     n_probes: int = 32
     score_probes: int = 16
     sample_chunk: int = 32
-
-    @classmethod
-    def tiny(cls) -> Self:
-        """Settings for the contract test and the tiny study (seconds on a CPU)."""
-        return cls(n_probes=4, score_probes=2)
 
 
 def gaussian_nll(r2: torch.Tensor, g: torch.Tensor, sigma2: torch.Tensor, s2: torch.Tensor):

@@ -71,7 +71,6 @@ import logging
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Self
 
 import torch
 from torch import nn
@@ -89,11 +88,6 @@ class LaplaceHyper:
     case_chunk: int = 64
     jacobian_mb: int = 512
     tangent_chunk: int = 128
-
-    @classmethod
-    def tiny(cls) -> Self:
-        """Settings for the contract test and the tiny study (seconds on a CPU)."""
-        return cls(rounds=2, jacobian_mb=64, tangent_chunk=256)
 
 
 class SubsetFunction:

@@ -11,7 +11,6 @@ not a loop over draws.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Self
 
 import torch
 from torch import nn
@@ -27,11 +26,6 @@ class MCDropoutHyper:
     p: float = 0.1
     val_masks: int = 4
     sample_chunk: int = 16
-
-    @classmethod
-    def tiny(cls) -> Self:
-        """Settings for the contract test and the tiny study (seconds on a CPU)."""
-        return cls(val_masks=2)
 
     def __post_init__(self) -> None:
         if not 0 < self.p < 1:

@@ -19,7 +19,6 @@ score over n_z fixed dropout masks per input.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Self
 
 import torch
 from torch import nn
@@ -36,11 +35,6 @@ class PNOHyper(PhaseHyper):
     p: float = 0.1
     n_z: int = 16
     sample_chunk: int = 16
-
-    @classmethod
-    def tiny(cls) -> Self:
-        """Settings for the contract test and the tiny study (seconds on a CPU)."""
-        return cls(epochs=3, batch_size=32, n_z=4)
 
     def __post_init__(self) -> None:
         if not 0 < self.p < 1:

@@ -15,7 +15,6 @@ predictive "samples" are that model's point prediction; only the score is its ow
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Self
 
 import torch
 
@@ -33,11 +32,6 @@ class RegradHyper:
     depth_base: float = 2.0
     smooth_cutoff: float = 0.25
     chunk: int = 16
-
-    @classmethod
-    def tiny(cls) -> Self:
-        """Settings for the contract test and the tiny study (seconds on a CPU)."""
-        return cls(n_probes=2, n_perturbations=2)
 
 
 def smooth_noise(

@@ -17,7 +17,6 @@ import logging
 import math
 import time
 from dataclasses import dataclass
-from typing import Self
 
 import torch
 from torch import nn
@@ -33,11 +32,6 @@ class RidgeHyper:
     log10_alpha_min: float = -6.0
     log10_alpha_max: float = 3.0
     n_alphas: int = 37
-
-    @classmethod
-    def tiny(cls) -> Self:
-        """Settings for the contract test and the tiny study (seconds on a CPU)."""
-        return cls(n_alphas=7)
 
     def __post_init__(self) -> None:
         if self.n_alphas < 1 or self.log10_alpha_min > self.log10_alpha_max:

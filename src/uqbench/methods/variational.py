@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 from abc import abstractmethod
 from dataclasses import dataclass
-from typing import Self
 
 import torch
 from torch import nn
@@ -33,11 +32,6 @@ class VariationalHyper(PhaseHyper):
     n_mc: int = 4
     init_std: float = 1e-3
     sample_chunk: int = 64
-
-    @classmethod
-    def tiny(cls) -> Self:
-        """Settings for the contract test and the tiny study (seconds on a CPU)."""
-        return cls(epochs=3, batch_size=32, n_mc=2)
 
 
 def standard_normal_log_prob(x: torch.Tensor) -> torch.Tensor:

@@ -1,15 +1,15 @@
-"""Problem registry: one module per problem, all with the interface of ``base.Problem``."""
+"""Problem registry: one module per problem, all with the interface of ``base.Problem``, found
+through the torch-free problem catalogue (``uqbench.catalogue.PROBLEMS``)."""
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from uqbench import catalogue
 from uqbench.problems.base import SHIFTS, SPLITS, Problem, Sizes
-from uqbench.problems.elu import Elu
-from uqbench.problems.poisson import Poisson
-from uqbench.problems.porous import Porous
 
 if TYPE_CHECKING:
     import torch
@@ -17,11 +17,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PROBLEMS: dict[str, type[Problem]] = {
-    "elu": Elu,
-    "poisson": Poisson,
-    "porous": Porous,
-}
+
+def _load(path: str) -> type[Problem]:
+    module, _, name = path.partition(":")
+    cls = getattr(importlib.import_module(f"uqbench.problems.{module}"), name)
+    if not (isinstance(cls, type) and issubclass(cls, Problem)):
+        raise TypeError(f"problem catalogue entry {path} is not a Problem subclass")
+    return cls
+
+
+# one class per entry of the problem catalogue (``catalogue.PROBLEMS``)
+PROBLEMS: dict[str, type[Problem]] = {n: _load(t.cls) for n, t in catalogue.PROBLEMS.items()}
 
 __all__ = [
     "PROBLEMS", "SHIFTS", "SPLITS", "Problem", "Sizes", "build_model", "make_problem",
