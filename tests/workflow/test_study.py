@@ -5,24 +5,28 @@ import math
 import pytest
 import yaml
 
-from tests.workflow.conftest import TINY, run_snakemake
+from tests.workflow.conftest import REPO, TINY, run_snakemake
 from uqbench import io
-from uqbench.catalogue import CATALOGUE, ratio_label, traits
+from uqbench.catalogue import SCORED, ratio_label, table_order, traits
 from uqbench.problems import SHIFTS
 
 CONFIG = yaml.safe_load(TINY.read_text())
-PROBLEMS = tuple(CONFIG["problems"])
+SCHEMA = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+VARIANTS = SCHEMA["properties"]["variants"]["default"]
+PROBLEMS = tuple(SCHEMA["properties"]["problems"]["default"])  # the tiny study runs them all
+METHODS = SCHEMA["properties"]["methods"]["default"]
 # (method, ratio in paths, ratio in tables)
 METHOD_RUNS = tuple(
     (m, ratio_label(CONFIG["main_ratio"]), ratio_label(CONFIG["main_ratio"]))
-    if traits(m).uses_ratio
+    if traits(m, VARIANTS).uses_ratio
     else (m, "na", "–")
-    for m in CATALOGUE
+    for m in METHODS
 )
 
 
-def test_the_tiny_study_runs_every_catalogued_method():
-    assert "methods" not in CONFIG  # the schema's default: the whole catalogue
+def test_the_tiny_study_runs_every_catalogued_method_and_problem():
+    assert not {"methods", "problems"} & set(CONFIG)  # the schema's defaults: all of them
+    assert table_order(METHODS, VARIANTS) == METHODS
 
 
 @pytest.fixture(scope="module")
@@ -46,42 +50,56 @@ def test_every_target_exists(study):
     assert (study / "results/figures/ratio_study.png").exists()
     assert (study / "results/figures/ood_auroc.png").exists()
     cost = (study / "results/tables/cost.csv").read_text()
-    assert all(f"\n{rule}," in cost for rule in ("data", "train", "predict", "evaluate"))
+    rules = ("data", "truth", "train", "predict", "evaluate")
+    assert all(f"\n{rule}," in cost for rule in rules)
     ratio_md = (study / "results/tables/ratio_study.md").read_text()
     for p in PROBLEMS:
         table = (study / f"results/tables/{p}_metrics.md").read_text()
         lines = table.splitlines()
-        assert lines[0].startswith("| method | ratio | skill |")
+        assert lines[0].startswith("| method | ratio | runs | skill |")
         # the oracle and the references first; climatology's skill against itself is 0
-        assert lines[2].startswith("| oracle | – |")
-        assert lines[3].startswith("| climatology | – | ") and lines[4].startswith("| ridge |")
-        skill = lines[3].split(" | ")[2].strip("*").split(" ")[0]  # "0", or "0 ± 0" over seeds
+        assert lines[2].startswith("| oracle | – | 1 ok |")
+        assert lines[3].startswith("| climatology | – | 1 ok | ")
+        assert lines[4].startswith("| ridge |") and lines[5].startswith("| input_distance |")
+        skill = lines[3].split(" | ")[3].strip("*").split(" ")[0]  # "0", or "0 ± 0" over seeds
         assert float(skill) == 0  # climatology's skill against itself
         for method, _, ratio in METHOD_RUNS:
             assert f"| {method} | {ratio} |" in table
-            if traits(method).sweeps_ratio:
+            if traits(method, VARIANTS).sweeps_ratio:
                 assert f"| {p} | {method} | {ratio} |" in ratio_md
+        # the default variant's ablation: regrad with uniform layer weights beside regrad
+        ablation = (study / f"results/tables/{p}_regrad_ablation.md").read_text()
+        assert "| regrad_uniform | 1 ok |" in ablation
+        assert (study / f"results/figures/{p}_regrad_ablation.png").exists()
 
 
-def test_metrics_are_finite_with_status_ok(study):
+def test_metrics_are_finite_and_scored(study):
     for p in PROBLEMS:
         for method, ratio, _ in METHOD_RUNS:
+            t = traits(method, VARIANTS)
             for split in ("test", *SHIFTS):
                 path = study / f"results/metrics/{p}/{method}/r{ratio}/s0/{split}.json"
                 result = io.read_metrics(path)
-                assert result["status"] == "ok"
+                # 3-epoch stochastic phases may gain nothing over their pre-fit: scored too
+                assert result["status"] in SCORED
+                assert result["status"] == "ok" or t.stochastic_phase, (path, result["status"])
                 # the run's identity is in the record: tables never parse paths
                 assert (result["problem"], result["method"], result["split"]) == (p, method, split)
                 assert result["ratio"] == (None if ratio == "na" else float(ratio))
+                assert result["base_method"] == t.base
                 for name, value in result["metrics"].items():
                     if name == "variogram_score" and p == "porous":
                         continue  # finite too, but only one pair of components
                     assert math.isfinite(value["mean"]), (path, name)
-                # every method with a spread is calibrated on val (+cp); a point one is not
+                if split != "test" and t.epistemic:
+                    assert "shift_auroc" in result["metrics"], path
+                if not t.samples:  # a score only: no aleatoric metrics, no calibration
+                    assert "energy_score" not in result["metrics"], path
+                    continue
+                # every method with a spread is calibrated on calib (+cp); a point one is not
                 spread = result["metrics"]["spread_ratio"]["mean"] > 0
                 assert ("cp_factor" in result["metrics"]) == spread, (path, "cp_factor")
-                if split != "test" and traits(method).epistemic:
-                    assert "shift_auroc" in result["metrics"], path
+                assert len(result["cases"]["energy_distance"]) == result["n_cases"]
 
 
 def test_training_log_records_progress(study):
