@@ -1,6 +1,6 @@
-"""The tiny study (tests/config/tiny.yaml: 3 problems x 10 methods, 120 jobs) end to end on
-this machine: wall time against the 3-minute target, and where the time goes (the per-rule
-cost table). Run: python bench/bench_tiny_study.py [--cores 2]
+"""The tiny study (tests/config/tiny.yaml: every problem and method, the README's command)
+end to end on this machine: wall time against the 3-minute target, and where the time goes
+(the per-rule cost table). Run: python bench/bench_tiny_study.py [--cores 2]
 """
 
 import argparse
@@ -34,4 +34,4 @@ print(f"{'rule':10s} {'jobs':>5s} {'total s':>8s} {'mean s':>7s} {'max RSS MB':>
 for r in rows:
     print(f"{r['rule']:10s} {r['jobs']:>5s} {float(r['wall_s_total']):8.1f} "
           f"{float(r['wall_s_mean']):7.2f} {r['max_rss_mb']:>11s}")  # fmt: skip
-print(f"({jobs} data/train/predict/evaluate jobs; tables and figures not listed)")
+print(f"({jobs} data/truth/train/predict/evaluate jobs; tables and figures not listed)")
