@@ -65,6 +65,10 @@ def test_correlation_error_and_spread_ratio_match_numpy():
     flat = ev.per_case_metrics(torch.ones(10, 3, 7, dtype=torch.float64), torch.from_numpy(y))
     torch.testing.assert_close(flat["correlation_error"], torch.ones(3, dtype=torch.float64))
     assert ev.summarise_cases(flat)["spread_ratio"]["mean"] == 0
+    # a point prediction whose mean over 100 equal samples carries round-off: still no spread
+    point = torch.from_numpy(0.1 + rng.normal(size=(1, 3, 7))).expand(100, 3, 7).contiguous()
+    again = ev.per_case_metrics(point, torch.from_numpy(y))
+    torch.testing.assert_close(again["correlation_error"], torch.ones(3, dtype=torch.float64))
 
 
 def test_the_truth_against_itself_scores_the_floor():

@@ -52,7 +52,7 @@ def truth_statistics(truths: torch.Tensor, chunk: int = 8) -> dict[str, torch.Te
         ym = torch.movedim(y - mean, 0, -2)  # (case, k, d)
         gyy = ym @ ym.mT
         b = torch.diagonal(gyy, dim1=-2, dim2=-1)
-        zy = _standardised(ym, var, k)
+        zy = _standardised(ym, var, k, float(y.abs().amax()))
         part = {
             "sorted": torch.sort(yt, dim=-1).values,
             "mean": mean,
@@ -123,12 +123,11 @@ def _offdiag_mean(d2: torch.Tensor, d: int) -> torch.Tensor:
     return d2.clamp_min(0).sqrt().sum((-2, -1)) / (n * (n - 1) * math.sqrt(d))
 
 
-def _standardised(vm: torch.Tensor, var: torch.Tensor, n: int) -> torch.Tensor:
+def _standardised(vm: torch.Tensor, var: torch.Tensor, n: int, scale: float) -> torch.Tensor:
     """Deviations vm (case, n, d) over their points' norms √((n − 1) var) (case, d): the
     rows of C = ZᵀZ (``scores.correlation_error``'s rule: a point whose spread is below the
-    round-off of the values has no spread, its column is 0)."""
+    round-off of the values, of magnitude ``scale``, has no spread: its column is 0)."""
     norm = (var * (n - 1)).sqrt()
-    scale = float(vm.abs().amax()) if vm.numel() else 0.0
     floor = 10 * torch.finfo(vm.dtype).eps * scale * n**0.5
     return torch.where(norm[..., None, :] > floor, vm / norm.clamp_min(1e-300)[..., None, :], 0.0)
 
@@ -167,10 +166,11 @@ def _chunk_metrics(
     if "variogram_score" in want:
         out["variogram_score"] = _variogram(xt, truth, pairs, y.shape[0])
     if "correlation_error" in want:
-        zx = _standardised(torch.movedim(xc, 0, -2), xc.pow(2).sum(0) / (x.shape[0] - 1),
-                           x.shape[0])  # fmt: skip
-        var_y = truth["variance"].to(y.dtype)
-        zy = _standardised(torch.movedim(y - truth["mean"].to(y.dtype), 0, -2), var_y, y.shape[0])
+        m, k = x.shape[0], y.shape[0]
+        var_x = xc.pow(2).sum(0) / (m - 1)
+        zx = _standardised(torch.movedim(xc, 0, -2), var_x, m, float(x.abs().amax()))
+        yc = torch.movedim(y - truth["mean"].to(y.dtype), 0, -2)
+        zy = _standardised(yc, truth["variance"].to(y.dtype), k, float(y.abs().amax()))
         xx = (zx @ zx.mT).pow(2).sum((-2, -1))
         xy = (zx @ zy.mT).pow(2).sum((-2, -1))
         yy = truth["correlation_norm2"].to(y.dtype)
