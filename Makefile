@@ -49,12 +49,13 @@ study: $(STAMP)
 # against validation/$(PROBLEM)_reference.csv (the same seed). Run it after touching a
 # method, a metric or the data; it fails naming the method and metric that moved.
 PROBLEM ?= elu
+EXTRA ?=  # more config files layered on top (e.g. a deliberately degraded method)
 VALIDATE_RUN = $(BIN)/snakemake --snakefile $(CURDIR)/Snakefile --directory $(VALIDATE_DIR) \
 	--cores $(CORES)
 
 validate: $(STAMP)
 	$(VALIDATE_RUN) results/validation/$(PROBLEM).txt results/tables/claims.csv \
-		--configfile $(CURDIR)/config.yaml $(CURDIR)/validation/$(PROBLEM).yaml
+		--configfile $(CURDIR)/config.yaml $(CURDIR)/validation/$(PROBLEM).yaml $(EXTRA)
 	cat $(VALIDATE_DIR)/results/validation/$(PROBLEM).txt $(VALIDATE_DIR)/results/tables/claims.md
 
 # A new reference: the validation study with the seeds of validation/reference_seeds.yaml
