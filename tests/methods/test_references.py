@@ -55,3 +55,28 @@ def test_climatology_draws_training_outputs_whatever_the_input():
     assert all(tuple(x.tolist()) in rows for x in s.reshape(-1, 5))
     # the same law for every input: the per-case means agree within sampling noise
     assert float((s.mean(0) - train.outputs.mean(0)).abs().max()) < 0.3
+
+
+def test_input_distance_sees_a_shift_off_the_training_inputs_span():
+    """Training inputs in a 3-dimensional subspace of R^20 (plus a trace of noise): a shift
+    along a direction the training inputs never vary in scores far above them, though its
+    projection on the PCA modes is that of an in-distribution input."""
+    gen = torch.Generator().manual_seed(0)
+    basis = torch.linalg.qr(torch.randn(20, 20, generator=gen))[0]
+    inside, outside = basis[:, :3], basis[:, 3]
+
+    def draw(n: int) -> torch.Tensor:
+        z = torch.randn(n, 3, generator=gen) @ inside.T
+        return z + 1e-3 * torch.randn(n, 20, generator=gen)
+
+    train = Data(draw(500), torch.zeros(500, 1))
+    m = make_method("input_distance", "elu", device="cpu")
+    assert m.fit(train, train) == []
+    assert m.pca.basis.shape[0] == 3  # the three modes hold 99 % of the variance
+    test, shifted = draw(200), draw(200) + 0.5 * outside
+    s_test, s_shift = m.epistemic_score(test), m.epistemic_score(shifted)
+    assert 3.5 < float(s_test.median()) < 5.5  # ~√20: one standard deviation per direction
+    assert float(s_shift.min()) > 10 * float(s_test.max())
+    # the PCA part alone (METHODS.md's form) cannot tell them apart
+    proj = lambda a: ((a.double() - m.pca.mean) @ m.pca.basis.T).pow(2).div(m.pca.variance).sum(-1)  # noqa: E731
+    assert abs(float(proj(shifted).mean() / proj(test).mean()) - 1) < 0.3

@@ -63,8 +63,8 @@ def mle_variances(residual2: torch.Tensor, grad2: torch.Tensor) -> tuple[float, 
     nll = torch.stack([gaussian_nll(r2, g, ls.exp().expand_as(s2_grid), s2_grid)
                        for ls in log_sig])  # (σ², s²) grid, one row per σ² value  # fmt: skip
     i, j = divmod(int(torch.argmin(nll)), nll.shape[1])
-    if j == 0:  # no epistemic variance fits the residuals best
-        return float(log_sig[i].exp()), 0.0
+    if j == 0:  # no epistemic variance fits best: σ²'s MLE is then the mean squared residual
+        return m_r2, 0.0
     x = torch.tensor([float(log_sig[i]), math.log(float(s2_grid[j]))], dtype=r2.dtype,
                      requires_grad=True)  # fmt: skip
     opt = torch.optim.LBFGS([x], max_iter=100, line_search_fn="strong_wolfe")

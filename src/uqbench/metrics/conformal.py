@@ -17,7 +17,11 @@ at most level + (d + 1)/((n + 1)·d) ≈ level + 1/(n + 1). Proof: adding the ne
 scores to the pool lowers the k-th smallest, and the k-th smallest of all (n + 1)·d scores
 is a symmetric function of the n + 1 exchangeable cases, so the new case's expected coverage
 at it equals the pooled fraction k/((n + 1)·d) ≥ level (the upper bound likewise from the
-(k + d)-th smallest). The pooled rank ⌈level·(n·d + 1)⌉ over points, as if they were
+(k + d)-th smallest). Conditional on the fitted model and its draws the argument is exact:
+the predict stream is keyed by the run alone, not the split, so a method whose draws are
+shared across cases (GenUQ's weight sets, dropout masks) scores its calib and test cases with
+the same ensemble members.
+The pooled rank ⌈level·(n·d + 1)⌉ over points, as if they were
 exchangeable, promises only about level·n/(n + 1). Nothing is promised per input, per point
 or out of distribution: the ``+cp`` columns of the shift rungs show how far the factor
 carries.

@@ -70,8 +70,10 @@ def _predict_split(
     inputs = torch.from_numpy(ds["input"].values)
     start = time.perf_counter()
     split = ds.attrs["split"]
-    # the stream depends on (seed, split): test and ood draw independent samples
-    gen = torch_generator(seed, "predict", split)
+    # one stream for every split: a method that draws parameters once per call (genuq's z,
+    # vi's and flow's θ_S) predicts calib, test and the shift rungs with the same draws, so
+    # the calib cases and a test case are exchangeable given them (split conformal's premise)
+    gen = torch_generator(seed, "predict")
     t = m.traits()
     samples = score = None
     if state["status"] in SCORED:
