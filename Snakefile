@@ -55,15 +55,8 @@ rule all:
         "results/tables/claims.csv",
         all_metric_files(),
         expand("results/tables/{problem}_metrics.csv", problem=config["problems"]),
-        expand(
-            "results/figures/{problem}_{kind}.png",
-            problem=config["problems"],
-            kind=FIGURE_KINDS,
-        ),
-        "results/figures/training_curves.png",
+        figure_targets(),
         ratio_study_targets(),
-        ood_auroc_targets(),
-        expand("results/figures/{problem}_shift.png", problem=config["problems"]),
         "results/tables/cost.csv",
         ablation_targets(),
     default_target: True

@@ -1,13 +1,13 @@
-"""Rule figure: bands / samples / correlation figure of one problem."""
+"""Rule figure_<name>: one figure of ``uqbench.plots.catalogue.FIGURES`` from its inputs."""
 
 from uqbench.logs import to_file
 
 to_file(snakemake.log[0])
-from uqbench.stages.figures import problem_figures
+from uqbench.stages.figures import draw
 
-problem_figures(
-    kind=snakemake.params.kind,
-    data_path=snakemake.input.data,
-    prediction_paths=list(snakemake.input.predictions),
+draw(
+    snakemake.params.name,
+    list(snakemake.input),
     outputs=list(snakemake.output),
+    context={**dict(snakemake.wildcards), "main_ratio": snakemake.params.main_ratio},
 )

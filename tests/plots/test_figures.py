@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from uqbench.plots.calibration import calibration_figure, coverage, ranks
+from uqbench.plots.catalogue import Sources
 from uqbench.plots.common import TRUTH, color
 from uqbench.plots.problem import problem_figure
 from uqbench.plots.ratio import ratio_study_figure
@@ -33,7 +34,7 @@ def sources(problem):
         "deterministic": np.broadcast_to(mean, truth.shape).copy(),
         "vi": mean + truth.std(0) * rng.standard_normal(truth.shape),
     }
-    return ds, src
+    return Sources(ds, src)
 
 
 def visible(fig):
@@ -47,7 +48,7 @@ def texts(fig):
 @pytest.mark.parametrize("problem", sorted(SMALL))
 def test_bands_have_a_panel_per_method_and_case_with_the_truth_in_each(problem):
     ds, src = sources(problem)
-    fig = problem_figure("bands", ds, src)
+    fig = problem_figure(Sources(ds, src), "bands")
     if ds.attrs["output_kind"] == "field":
         # rows truth + 2 methods; per case a std map and (methods only) a difference map
         maps = [ax for ax in visible(fig) if ax.images]
@@ -66,7 +67,7 @@ def test_bands_have_a_panel_per_method_and_case_with_the_truth_in_each(problem):
 @pytest.mark.parametrize("problem", sorted(SMALL))
 def test_correlation_marks_methods_without_spread(problem):
     ds, src = sources(problem)
-    fig = problem_figure("correlation", ds, src)
+    fig = problem_figure(Sources(ds, src), "correlation")
     assert any("no spread" in t for t in texts(fig))
     if ds.attrs["output_kind"] == "field":
         clims = {ax.images[0].get_clim() for ax in visible(fig) if ax.images}
@@ -75,7 +76,7 @@ def test_correlation_marks_methods_without_spread(problem):
 
 def test_porous_samples_share_the_bar_frame():
     ds, src = sources("porous")
-    fig = problem_figure("samples", ds, src)
+    fig = problem_figure(Sources(ds, src), "samples")
     for ax in visible(fig):
         assert ax.get_xlim() == (0.0, 1.0) and ax.get_ylim() == (0.0, 1.0)
         assert ax.get_box_aspect() == pytest.approx(8 / 16)
@@ -95,8 +96,7 @@ def test_calibration_of_the_truth_against_itself_is_nominal():
 
 
 def test_calibration_figure_has_one_histogram_per_method_and_a_coverage_panel():
-    _, src = sources("elu")
-    fig = calibration_figure(src, "elu")
+    fig = calibration_figure(sources("elu"))
     axes = visible(fig)
     assert len(axes) == 1 + 2
     assert axes[0].get_title() == "elu: coverage"

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-LIGHT = ("uqbench.stages.tables", "uqbench.stages.cost", "uqbench.stages.study_figures")
+LIGHT = ("uqbench.stages.tables", "uqbench.stages.cost", "uqbench.stages.figures")
 DATA = "uqbench.stages.data"  # generating elu and porous data needs numpy only
 
 

@@ -3,6 +3,7 @@
 # (src/uqbench/catalogue.py); no method names are written in the rules.
 from uqbench import catalogue
 from uqbench.catalogue import DIVERGENCE_REFERENCE, NO_RATIO, ORACLE, ratio_label
+from uqbench.plots.catalogue import FIGURES, figure_stem
 
 # the splits of uqbench.problems.base.SPLITS (a test checks they agree): the shift ladder
 # ood_mild, ood, ood_strong, from mild to strong; calib calibrates (+cp), so it is predicted
@@ -10,7 +11,6 @@ SHIFTS = ["ood_mild", "ood", "ood_strong"]
 SPLITS = ["train", "val", "calib", "test", *SHIFTS]
 EVAL_SPLITS = ["test", *SHIFTS]
 PREDICT_SPLITS = ["calib", *EVAL_SPLITS]
-FIGURE_KINDS = ["bands", "samples", "correlation", "calibration"]  # one figure per problem
 if config["tiny"]:  # every problem's and method's tiny settings from its catalogue entry
     config.update(catalogue.tiny_config(config))
 VARIANTS = config["variants"]  # {name: {method, hyper}}: catalogued methods under new names
@@ -169,10 +169,8 @@ def claims_metrics(wildcards=None):
 
 
 def ratio_study_targets():
-    """The ratio-study table and figure, when the study runs any (r) method."""
-    if not RATIO_METHODS:
-        return []
-    return ["results/tables/ratio_study.csv", "results/figures/ratio_study.png"]
+    """The ratio-study table, when the study runs any (r) method."""
+    return ["results/tables/ratio_study.csv"] if RATIO_METHODS else []
 
 
 def ood_auroc_metrics(wildcards=None):
@@ -184,13 +182,6 @@ def ood_auroc_metrics(wildcards=None):
             f"results/metrics/{RUN}/test.json", p, main_only=True, methods=SCORE_METHODS
         )
     ]
-
-
-def ood_auroc_targets():
-    """The OOD AUROC figure, when the study runs any method with an epistemic score."""
-    if not SCORE_METHODS:
-        return []
-    return ["results/figures/ood_auroc.png"]
 
 
 def benchmark_files(wildcards=None):
@@ -223,10 +214,65 @@ def ablation_metrics(wildcards):
 
 
 def ablation_targets():
-    """The ablation table and figure of every method run with variants, per problem."""
+    """The ablation table of every method run with variants, per problem."""
+    return [f"results/tables/{p}_{b}_ablation.csv" for p in config["problems"] for b in ABLATED]
+
+
+def first_seed_sources(wildcards):
+    """A problem's test split, then seed 0's test predictions at the main ratio of every
+    method that draws samples (``plots.catalogue.Sources``)."""
+    return [f"results/data/{wildcards.problem}/test.nc", *first_seed_predictions(wildcards)]
+
+
+def first_seed_logs(wildcards=None):
+    """Seed 0's training logs at the main ratio, every problem and trained method."""
     return [
-        f"results/{kind}/{p}_{b}_ablation.{ext}"
+        f
         for p in config["problems"]
-        for b in ABLATED
-        for kind, ext in (("tables", "csv"), ("figures", "png"))
+        for f in run_files(
+            f"results/models/{RUN}/train_log.csv",
+            p,
+            main_only=True,
+            seeds=config["seeds"][:1],
+            trained=True,
+        )
+    ]
+
+
+def shift_metrics(wildcards):
+    """Test and shift-rung metrics of every run of a problem at the main ratio."""
+    return [
+        f
+        for split in EVAL_SPLITS
+        for f in run_files(
+            f"results/metrics/{RUN}/{{split}}.json", wildcards.problem, main_only=True, split=split
+        )
+    ]
+
+
+# the files each figure reads (plots.catalogue.FigureEntry.runs -> input function)
+FIGURE_RUNS = {
+    "first_seed_predictions": first_seed_sources,
+    "first_seed_logs": first_seed_logs,
+    "ratio_study": ratio_study_metrics,
+    "scored": ood_auroc_metrics,
+    "shift": shift_metrics,
+    "ablation": ablation_metrics,
+}
+# the values each figure wildcard takes in the study
+FIGURE_WILDCARDS = {"problem": config["problems"], "base": ABLATED}
+# a figure that needs a kind of method is drawn when the study runs one
+FIGURE_NEEDS = {"sweeps_ratio": RATIO_METHODS, "epistemic": SCORE_METHODS}
+
+
+def figure_targets():
+    """The PNG of every registered figure the study draws, for each value of its wildcards."""
+    return [
+        f
+        for name, entry in FIGURES.items()
+        if entry.needs is None or FIGURE_NEEDS[entry.needs]
+        for f in expand(
+            f"results/figures/{figure_stem(name)}.png",
+            **{w: FIGURE_WILDCARDS[w] for w in entry.per},
+        )
     ]

@@ -9,6 +9,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from uqbench.plots.common import PANEL, color, plt
+from uqbench.report.ablation import REFERENCE, ablation_rows
 
 PANELS = ("energy_distance", "correlation_error", "rel_l2_mean", "ood_auroc")
 
@@ -42,3 +43,12 @@ def ablation_figure(rows: Sequence[Mapping[str, Any]], base: str, reference: str
     axes[0, 0].set_yticks(list(y.values()), list(y))
     axes[0, 0].legend(fontsize=7, loc="best")
     return fig
+
+
+def ablation_plot(
+    records: Sequence[Mapping[str, Any]], problem: str, base: str, main_ratio: float
+) -> Figure:
+    """``ablation_figure`` of ``base`` and its variants from one problem's test records at
+    the main ratio (``report.ablation.ablation_rows``)."""
+    records = [r for r in records if r["problem"] == problem]
+    return ablation_figure(ablation_rows(records, base, main_ratio), base, REFERENCE)

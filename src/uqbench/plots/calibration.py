@@ -11,11 +11,10 @@ result is a marginal statement) and every realization.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 import torch
 
+from uqbench.plots.catalogue import Sources
 from uqbench.plots.common import TRUTH, color, grid, has_spread, no_spread, plt
 
 LEVELS = np.linspace(0.1, 0.9, 9)
@@ -52,8 +51,10 @@ def coverage(samples: np.ndarray, truth: np.ndarray, levels: np.ndarray = LEVELS
     return (((y >= lo) & (y <= hi)).sum((1, 2)).double() / y.numel()).numpy()
 
 
-def calibration_figure(src: Mapping[str, np.ndarray], problem: str) -> plt.Figure:
-    """Rank histograms (one panel per method) and one coverage-vs-nominal panel."""
+def calibration_figure(sources: Sources) -> plt.Figure:
+    """Rank histograms (one panel per method) and one coverage-vs-nominal panel, of one
+    problem's test split and the samples drawn against it (``plots.catalogue.Sources``)."""
+    src, problem = sources.samples, str(sources.data.attrs["problem"])
     truth = src[TRUTH]
     methods = [m for m in src if m != TRUTH]
     cols = min(4, len(methods) + 1)

@@ -10,8 +10,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from uqbench.catalogue import CATALOGUE
+from uqbench.plots.catalogue import TRUTH
 
-TRUTH = "truth"
+__all__ = ["COLORS", "PANEL", "TRUTH", "color", "grid", "has_spread", "no_spread", "panels", "plt"]
+
 # Fonts of >= 8 pt at the printed size: figures are drawn at their final size (PANEL inches
 # per panel), never scaled down for a column (3.5 in) beyond a factor the fonts allow.
 plt.rcParams.update({

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 import numpy as np
 import xarray as xr
 
+from uqbench.plots.catalogue import Sources
 from uqbench.plots.common import TRUTH, color, grid, has_spread, no_spread, panels, plt
 
 CASES = (0, 1, 2)
@@ -175,12 +176,12 @@ def correlation(ds: xr.Dataset, src: Mapping[str, np.ndarray]) -> plt.Figure:
 KINDS = {"bands": bands, "samples": samples, "correlation": correlation}
 
 
-def problem_figure(kind: str, ds: xr.Dataset, src: Mapping[str, np.ndarray]) -> plt.Figure:
-    """Figure ``kind`` (bands, samples, correlation) of one problem's test split: ``ds`` is
-    the split's data (input, output and coordinates), ``src`` maps a source name ("truth"
-    first, then each method) to its samples (sample, case, *output dims)."""
+def problem_figure(sources: Sources, kind: str) -> plt.Figure:
+    """Figure ``kind`` (bands, samples, correlation) of one problem's test split and the
+    samples drawn against it (``plots.catalogue.Sources``)."""
     if kind not in KINDS:
         raise ValueError(f"unknown figure kind {kind!r}; expected one of {sorted(KINDS)}")
+    ds, src = sources
     fig = KINDS[kind](ds, src)
     fig.suptitle(f"{ds.attrs['problem']}: {kind}")
     return fig

@@ -57,3 +57,14 @@ def shift_figure(
     fig.legend(list(handles.values()), list(handles), loc="center left",
                bbox_to_anchor=(1.0, 0.5), fontsize=7, frameon=False)  # fmt: skip
     return fig
+
+
+LADDER = ("test", "ood_mild", "ood", "ood_strong")  # the x positions, from no shift up
+
+
+def shift_ladder(records: Sequence[Mapping[str, Any]], problem: str) -> Figure:
+    """``shift_figure`` of one problem's metrics records (test and every rung at the main
+    ratio), the tick labels naming each rung's input law (carried by each record)."""
+    records = [r for r in records if r["problem"] == problem]
+    laws = {r["split"]: f"{r['split']}\n({r.get('input_law', '')})" for r in records}
+    return shift_figure(records, list(LADDER), laws)
