@@ -67,8 +67,9 @@ ref.pop("true_variance_cp", None)  # the same as true_variance
 
 
 def worst(names):
-    return max(float(((new[n] - ref[n]).abs() / ref[n].abs().clamp_min(1e-12)).max())
-               for n in names)  # fmt: skip
+    return max(
+        float(((new[n] - ref[n]).abs() / ref[n].abs().clamp_min(1e-12)).max()) for n in names
+    )
 
 
 energy = [n for n in ref if n.startswith("energy_")]
@@ -79,20 +80,30 @@ energy_diff = max(float(((new[n] - ref[n]).abs() / scale[n]).max()) for n in ene
 
 n = args.splits
 threads = torch.get_num_threads()
-print(f"bench_evaluate: {args.cases} cases x {m} samples x {k} realizations x {args.points} "
-      f"points per split, {n} splits and {2 * args.cases} calib cases per job, float64, "
-      f"{device_name()}, torch threads {threads}, median of {args.repeats}")  # fmt: skip
-print(f"{'':34s} {'new CPU s':>10s} {'ref CPU s':>10s} {'ref/new':>8s} {'new wall s':>11s} "
-      f"{'ref wall s':>11s}")  # fmt: skip
+print(
+    f"bench_evaluate: {args.cases} cases x {m} samples x {k} realizations x {args.points} "
+    f"points per split, {n} splits and {2 * args.cases} calib cases per job, float64, "
+    f"{device_name()}, torch threads {threads}, median of {args.repeats}"
+)
+print(
+    f"{'':34s} {'new CPU s':>10s} {'ref CPU s':>10s} {'ref/new':>8s} {'new wall s':>11s} "
+    f"{'ref wall s':>11s}"
+)
 rows = {"calibration factor": (f_new, f_ref), "one scored split": (s_new, s_ref)}
 job_new = [f_new[i] + n * s_new[i] for i in (0, 1)]
 job_ref = [f_ref[i] + n * s_ref[i] for i in (0, 1)]
 for name, (a, b) in rows.items():
     print(f"{name:34s} {a[0]:10.2f} {b[0]:10.2f} {b[0] / a[0]:7.1f}x {a[1]:11.2f} {b[1]:11.2f}")
-print(f"{'one evaluate job':34s} {job_new[0]:10.2f} {job_ref[0]:10.2f} "
-      f"{job_ref[0] / job_new[0]:7.1f}x {job_new[1]:11.2f} {job_ref[1]:11.2f}")  # fmt: skip
-print(f"truth statistics, once per split for all jobs: {truth_t[0]:.2f} CPU s "
-      f"({truth_t[1]:.2f} wall s)")  # fmt: skip
+print(
+    f"{'one evaluate job':34s} {job_new[0]:10.2f} {job_ref[0]:10.2f} "
+    f"{job_ref[0] / job_new[0]:7.1f}x {job_new[1]:11.2f} {job_ref[1]:11.2f}"
+)
+print(
+    f"truth statistics, once per split for all jobs: {truth_t[0]:.2f} CPU s "
+    f"({truth_t[1]:.2f} wall s)"
+)
 print(f"factor: new {factor:.6f}, reference {f_ref[2]:.6f}")
-print(f"largest relative difference of a per-case metric: {worst(plain):.1e} "
-      f"(energy terms, relative to the energy score: {energy_diff:.1e})")  # fmt: skip
+print(
+    f"largest relative difference of a per-case metric: {worst(plain):.1e} "
+    f"(energy terms, relative to the energy score: {energy_diff:.1e})"
+)

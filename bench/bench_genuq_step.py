@@ -76,5 +76,7 @@ for k, t in times.items():
 loop, vec = times["genuq, loop over 16 draws"], times["genuq, vmap(functional_call)"]
 fast, det16 = times["genuq, shared product + sparse"], times["deterministic, batch 64x16"]
 print(f"vmap vs loop: {loop / vec:.2f}x faster; shared+sparse vs loop: {loop / fast:.2f}x faster")
-print(f"cost relative to the deterministic step on the 64x16 batch: vmap {vec / det16:.2f}x, "
-      f"shared+sparse {fast / det16:.2f}x (target <= 2x)")  # fmt: skip
+print(
+    f"cost relative to the deterministic step on the 64x16 batch: vmap {vec / det16:.2f}x, "
+    f"shared+sparse {fast / det16:.2f}x (target <= 2x)"
+)

@@ -63,8 +63,11 @@ def np_ed():
     for i in range(rc):
         a, b = x[:, i], truth[:, i]
         dist = lambda u, v: np.sqrt(((u[:, None] - v[None]) ** 2).sum(-1))  # noqa: E731
-        out.append(2 * dist(a, b).mean() - dist(a, a).sum() / (m * (m - 1))
-                   - dist(b, b).sum() / (m * (m - 1)))  # fmt: skip
+        out.append(
+            2 * dist(a, b).mean()
+            - dist(a, a).sum() / (m * (m - 1))
+            - dist(b, b).sum() / (m * (m - 1))
+        )
     return np.array(out)
 
 
@@ -75,8 +78,10 @@ rows = {
     "variogram, 2000 pairs": (lambda: scores.variogram_score(xt, yt, pairs=pairs), sr_vs_pairs),
     "energy distance (vs numpy)": (lambda: scores.energy_distance(xt, tt) * math.sqrt(d), np_ed),
 }
-print(f"bench_metrics: {c} cases x {m} samples x {d} points, float64, {device_name()}, "
-      f"torch threads {torch.get_num_threads()}")  # fmt: skip
+print(
+    f"bench_metrics: {c} cases x {m} samples x {d} points, float64, {device_name()}, "
+    f"torch threads {torch.get_num_threads()}"
+)
 print(f"references timed on {rc} cases and scaled x{c / rc:g} (their cost is linear in cases)")
 print(f"{'metric':28s} {'uqbench':>10s} {'reference':>10s} {'speed-up':>9s}  max rel. diff")
 for name, (ours, ref) in rows.items():

@@ -48,12 +48,16 @@ def spsolve_loop():
 t_naive = median_seconds(spsolve_loop, 1) * b / naive
 err = float(np.abs(solve_each(kappa[:8], f[:8]) - solve(kappa[:8], f[:8], dim=2)).max())
 study = 2000 + 200 + 200 + 4 * 100 * 256
-print(f"bench_poisson: 2D n={n} ({n * n} unknowns), {b} systems with distinct conductivities, "
-      f"{device_name()}, torch threads {args.threads}")  # fmt: skip
+print(
+    f"bench_poisson: 2D n={n} ({n * n} unknowns), {b} systems with distinct conductivities, "
+    f"{device_name()}, torch threads {args.threads}"
+)
 print(f"{'solver':40s} {'solves/s':>9s} {'vs spsolve':>11s}")
-for name, t in (("solve_each (PCG, 64 systems at a time)", t_pcg),
-                ("solve (SuperLU, block-diagonal chunks)", t_lu),
-                ("per-sample spsolve loop", t_naive)):  # fmt: skip
+for name, t in (
+    ("solve_each (PCG, 64 systems at a time)", t_pcg),
+    ("solve (SuperLU, block-diagonal chunks)", t_lu),
+    ("per-sample spsolve loop", t_naive),
+):
     print(f"{name:40s} {b / t:9.0f} {t_naive / t:10.1f}x")
 print(f"largest difference PCG vs SuperLU: {err:.1e} (tolerance 1e-10 relative residual)")
 print(f"the study's poisson data: {study} systems, {study * t_pcg / b:.0f} s of PCG on one core")

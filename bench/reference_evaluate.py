@@ -57,8 +57,10 @@ def reference_per_case(samples, truths, chunk=8, metrics=METRICS):
         for level in levels:
             lo, hi = scores.central_interval(x, level / 100)
             inside = ((y >= lo) & (y <= hi)).to(x.dtype)
-            for name, value in ((f"coverage_{level}", inside.mean((0, -1))),
-                                (f"width_{level}", (hi - lo).mean(-1))):  # fmt: skip
+            for name, value in (
+                (f"coverage_{level}", inside.mean((0, -1))),
+                (f"width_{level}", (hi - lo).mean(-1)),
+            ):
                 if name in want:
                     out[name].append(value)
         if "correlation_error" in want:

@@ -136,8 +136,9 @@ def test_samples_do_not_depend_on_the_order_methods_are_built_and_fit():
     recipe = {"epochs": 2, "batch_size": 8}
 
     def run(name: str) -> torch.Tensor:
-        m = make_method(name, "elu", tiny_hyper()[name], ratio=0.05, seed=3, device="cpu",
-                        recipe=recipe)  # fmt: skip
+        m = make_method(
+            name, "elu", tiny_hyper()[name], ratio=0.05, seed=3, device="cpu", recipe=recipe
+        )
         prepare(m, train).fit(train, train)
         return m.sample(train.inputs[:4], 5, torch.Generator().manual_seed(0))
 

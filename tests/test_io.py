@@ -121,8 +121,14 @@ def test_missing_provenance_is_rejected(tmp_path):
 def _predictions(score=None, status="ok", values=None):
     rng = np.random.default_rng(1)
     samples = rng.normal(size=(4, 3, 5)) if values is None else values
-    attrs = {"problem": "elu", "method": "ensemble", "base_method": "ensemble", "ratio": "na",
-             "seed": 0, "status": status}  # fmt: skip
+    attrs = {
+        "problem": "elu",
+        "method": "ensemble",
+        "base_method": "ensemble",
+        "ratio": "na",
+        "seed": 0,
+        "status": status,
+    }
     return io.prediction_dataset(samples, ("x",), {"x": np.arange(5.0)}, attrs, score)
 
 
@@ -155,8 +161,13 @@ def test_bad_prediction_files_are_named(bad, match, tmp_path):
 
 
 def test_a_score_only_file_holds_the_score_alone(tmp_path):
-    attrs = {"problem": "elu", "method": "input_distance", "base_method": "input_distance",
-             "seed": 0, "status": "ok"}  # fmt: skip
+    attrs = {
+        "problem": "elu",
+        "method": "input_distance",
+        "base_method": "input_distance",
+        "seed": 0,
+        "status": "ok",
+    }
     ds = io.prediction_dataset(None, ("x",), {"x": np.arange(5.0)}, attrs, np.ones(3))
     back = io.read_predictions(io.write_dataset(ds, tmp_path / "s.nc"))
     assert "prediction" not in back and back["epistemic_score"].dims == ("case",)
@@ -175,8 +186,15 @@ def test_nan_predictions_are_accepted_only_from_a_diverged_run(tmp_path):
 
 def test_metrics_records_are_checked_when_written_and_read(tmp_path):
     metrics = {"energy_distance": {"mean": 0.1, "ci95": 0.01}}
-    record = {"problem": "elu", "method": "vi", "ratio": 0.016, "seed": 0, "split": "test",
-              "status": "ok", "metrics": metrics}  # fmt: skip
+    record = {
+        "problem": "elu",
+        "method": "vi",
+        "ratio": 0.016,
+        "seed": 0,
+        "split": "test",
+        "status": "ok",
+        "metrics": metrics,
+    }
     io.write_metrics(record, tmp_path / "m.json")
     assert io.read_metrics(tmp_path / "m.json") == record
     with pytest.raises(io.DataFileError, match=r"m2\.json: record lacks split"):

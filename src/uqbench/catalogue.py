@@ -218,9 +218,8 @@ def select(methods: Iterable[str], variants: Variants | None = None, **want: boo
     """The names of ``methods`` whose traits have the given values, in the given order,
     e.g. ``select(config["methods"], config["variants"], sweeps_ratio=True)``."""
     return [
-        m for m in methods
-        if all(getattr(traits(m, variants), k) == v for k, v in want.items())
-    ]  # fmt: skip
+        m for m in methods if all(getattr(traits(m, variants), k) == v for k, v in want.items())
+    ]
 
 
 def variant_hyper(
@@ -238,8 +237,12 @@ def variant_hyper(
     does not have raises, naming it."""
     t = traits(name, variants)
     out = dict(hyper.get(t.base, {}))
-    layers = [(f"problem_hyper.{problem}.{t.base}",
-               (problem_hyper or {}).get(problem, {}).get(t.base, {}))]  # fmt: skip
+    layers = [
+        (
+            f"problem_hyper.{problem}.{t.base}",
+            (problem_hyper or {}).get(problem, {}).get(t.base, {}),
+        )
+    ]
     if t.variant_of is not None:
         layers.append((f"variants.{name}.hyper", variants[name].get("hyper", {})))  # type: ignore[index]
     for where, extra in layers:

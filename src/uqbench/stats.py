@@ -47,9 +47,8 @@ def _beta_inc(a: float, b: float, x: float) -> float:
     if x >= 1:
         return 1.0
     log_front = (
-        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
-        + a * math.log(x) + b * math.log1p(-x)
-    )  # fmt: skip
+        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    )
     if x < (a + 1) / (a + b + 2):
         return math.exp(log_front) * _beta_cf(a, b, x) / a
     return 1 - math.exp(log_front) * _beta_cf(b, a, 1 - x) / b

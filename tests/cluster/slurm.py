@@ -60,58 +60,68 @@ class SlurmCluster:
         self.procs: list[subprocess.Popen] = []
         self.conf = root / "slurm.conf"
         bin_dir = root / "bin"
-        self.env = {**os.environ, "SLURM_CONF": str(self.conf),
-                    "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}  # fmt: skip
+        self.env = {
+            **os.environ,
+            "SLURM_CONF": str(self.conf),
+            "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
 
     def write_config(self) -> None:
         r = self.root
         for d in ("state", "spool", "log", "bin"):
             (r / d).mkdir(exist_ok=True)
         shim = r / "bin" / "srun"
-        shim.write_text(f'#!/bin/sh\nexport SLURM_CONF="{self.conf}"\n'
-                        f'exec {shutil.which("srun")} "$@"\n')  # fmt: skip
+        shim.write_text(
+            f'#!/bin/sh\nexport SLURM_CONF="{self.conf}"\nexec {shutil.which("srun")} "$@"\n'
+        )
         shim.chmod(0o755)
         (r / "gpu0").touch()  # gres needs an existing file; no device is used
         (r / "gres.conf").write_text(f"AutoDetect=off\nName=gpu File={r / 'gpu0'}\n")
         self.conf.write_text(
-            "\n".join([
-                "ClusterName=uqbench-test",
-                f"SlurmctldHost={self.host}",
-                f"SlurmctldPort={_free_port()}",
-                f"SlurmdPort={_free_port()}",
-                "SlurmUser=root",
-                "SlurmdUser=root",
-                "AuthType=auth/munge",
-                "CredType=cred/munge",
-                f"AuthInfo=socket={r / 'munge.sock'}",
-                f"StateSaveLocation={r / 'state'}",
-                f"SlurmdSpoolDir={r / 'spool'}",
-                f"SlurmctldPidFile={r / 'slurmctld.pid'}",
-                f"SlurmdPidFile={r / 'slurmd.pid'}",
-                f"SlurmctldLogFile={r / 'log/slurmctld.log'}",
-                f"SlurmdLogFile={r / 'log/slurmd.log'}",
-                "ProctrackType=proctrack/linuxproc",
-                "TaskPlugin=task/none",
-                "SelectType=select/cons_tres",
-                "SelectTypeParameters=CR_Core_Memory",
-                "AccountingStorageType=accounting_storage/none",
-                "JobAcctGatherType=jobacct_gather/none",
-                "JobCompType=jobcomp/none",
-                "MpiDefault=none",
-                "ReturnToService=2",
-                "SchedulerType=sched/backfill",
-                "MinJobAge=300",
-                "GresTypes=gpu",
-                f"NodeName={self.host} CPUs={self.cpus} RealMemory={self.memory_mb} "
-                "Gres=gpu:1 State=UNKNOWN",
-                "PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP",
-            ]) + "\n"
-        )  # fmt: skip
+            "\n".join(
+                [
+                    "ClusterName=uqbench-test",
+                    f"SlurmctldHost={self.host}",
+                    f"SlurmctldPort={_free_port()}",
+                    f"SlurmdPort={_free_port()}",
+                    "SlurmUser=root",
+                    "SlurmdUser=root",
+                    "AuthType=auth/munge",
+                    "CredType=cred/munge",
+                    f"AuthInfo=socket={r / 'munge.sock'}",
+                    f"StateSaveLocation={r / 'state'}",
+                    f"SlurmdSpoolDir={r / 'spool'}",
+                    f"SlurmctldPidFile={r / 'slurmctld.pid'}",
+                    f"SlurmdPidFile={r / 'slurmd.pid'}",
+                    f"SlurmctldLogFile={r / 'log/slurmctld.log'}",
+                    f"SlurmdLogFile={r / 'log/slurmd.log'}",
+                    "ProctrackType=proctrack/linuxproc",
+                    "TaskPlugin=task/none",
+                    "SelectType=select/cons_tres",
+                    "SelectTypeParameters=CR_Core_Memory",
+                    "AccountingStorageType=accounting_storage/none",
+                    "JobAcctGatherType=jobacct_gather/none",
+                    "JobCompType=jobcomp/none",
+                    "MpiDefault=none",
+                    "ReturnToService=2",
+                    "SchedulerType=sched/backfill",
+                    "MinJobAge=300",
+                    "GresTypes=gpu",
+                    f"NodeName={self.host} CPUs={self.cpus} RealMemory={self.memory_mb} "
+                    "Gres=gpu:1 State=UNKNOWN",
+                    "PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP",
+                ]
+            )
+            + "\n"
+        )
 
     def _spawn(self, *cmd: str) -> None:
         log = open(self.root / "log" / f"{Path(cmd[0]).name}.out", "w")  # noqa: SIM115
-        self.procs.append(subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                           env=self.env, start_new_session=True))  # fmt: skip
+        self.procs.append(
+            subprocess.Popen(
+                cmd, stdout=log, stderr=subprocess.STDOUT, env=self.env, start_new_session=True
+            )
+        )
 
     def start(self, timeout: float = 60.0) -> None:
         self.write_config()
@@ -120,10 +130,15 @@ class SlurmCluster:
         key.write_bytes(secrets.token_bytes(1024))
         key.chmod(0o600)
         self._spawn(
-            "munged", "--foreground", "--force", f"--socket={r / 'munge.sock'}",
-            f"--key-file={key}", f"--pid-file={r / 'munged.pid'}",
-            f"--log-file={r / 'log/munged.log'}", f"--seed-file={r / 'munged.seed'}",
-        )  # fmt: skip
+            "munged",
+            "--foreground",
+            "--force",
+            f"--socket={r / 'munge.sock'}",
+            f"--key-file={key}",
+            f"--pid-file={r / 'munged.pid'}",
+            f"--log-file={r / 'log/munged.log'}",
+            f"--seed-file={r / 'munged.seed'}",
+        )
         self._wait(lambda: (r / "munge.sock").exists(), timeout, "munged socket")
         self._spawn("slurmctld", "-D", "-f", str(self.conf))
         self._spawn("slurmd", "-D", "-f", str(self.conf))
@@ -133,8 +148,9 @@ class SlurmCluster:
         for p in self.procs:
             if p.poll() is not None:
                 raise RuntimeError(f"{p.args[0]} exited with {p.returncode}; logs in {self.root}")
-        out = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True,
-                             env=self.env).stdout  # fmt: skip
+        out = subprocess.run(
+            ["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, env=self.env
+        ).stdout
         return out.strip() == "idle"
 
     def _wait(self, ready, timeout: float, what: str) -> None:

@@ -20,14 +20,16 @@ pytestmark = [pytest.mark.slow, pytest.mark.cluster]
 
 def scaled_profile(tmp_path):
     profile = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())
-    profile.update({
-        "slurm-status-command": "squeue",
-        "slurm-no-account": True,
-        "slurm-init-seconds-before-status-checks": 2,
-        "seconds-between-status-checks": 2,
-        "latency-wait": 5,
-        "retries": 0,
-    })  # fmt: skip
+    profile.update(
+        {
+            "slurm-status-command": "squeue",
+            "slurm-no-account": True,
+            "slurm-init-seconds-before-status-checks": 2,
+            "seconds-between-status-checks": 2,
+            "latency-wait": 5,
+            "retries": 0,
+        }
+    )
     small = {"mem_mb": 1000, "runtime": 10}
     profile["default-resources"] = {**small, "cpus_per_task": 1}
     for res in profile["set-resources"].values():
@@ -48,10 +50,18 @@ def slurm_study(slurm, tmp_path_factory):
     one_problem = work / "elu_only.yaml"  # every method and rule kind, a third of the jobs
     one_problem.write_text("problems: [elu]\n")
     cmd = [
-        str(SNAKEMAKE), "--snakefile", str(REPO / "Snakefile"), "--directory", str(work),
-        "--profile", str(profile), "--verbose",
-        "--configfile", str(TINY), str(one_problem),
-    ]  # fmt: skip
+        str(SNAKEMAKE),
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(work),
+        "--profile",
+        str(profile),
+        "--verbose",
+        "--configfile",
+        str(TINY),
+        str(one_problem),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=slurm.env, timeout=1500)
     text = proc.stdout + proc.stderr
     if proc.returncode != 0:
@@ -71,10 +81,22 @@ def test_the_profile_submits_through_the_slurm_executor():
 def test_every_target_is_made(slurm_study):
     work, _, one_problem = slurm_study
     dry = subprocess.run(
-        [str(SNAKEMAKE), "--snakefile", str(REPO / "Snakefile"), "--directory", str(work),
-         "-n", "--cores", "1", "--configfile", str(TINY), str(one_problem)],
-        capture_output=True, text=True,
-    )  # fmt: skip
+        [
+            str(SNAKEMAKE),
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--directory",
+            str(work),
+            "-n",
+            "--cores",
+            "1",
+            "--configfile",
+            str(TINY),
+            str(one_problem),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert "Nothing to be done" in dry.stdout + dry.stderr
     for target in ("tables/elu_metrics.md", "tables/ratio_study.md", "figures/ood_auroc.png"):
         assert (work / "results" / target).exists()

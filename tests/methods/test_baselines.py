@@ -147,8 +147,9 @@ def test_mc_dropout_spread_is_the_masks_plus_the_likelihood_noise():
 
 
 def test_decu_trains_heads_on_bootstrap_resamples_with_the_backbone_frozen():
-    m = make_method("decu", "elu", {"members": 3}, seed=0, device="cpu",
-                    recipe={"epochs": 2, "batch_size": 8})  # fmt: skip
+    m = make_method(
+        "decu", "elu", {"members": 3}, seed=0, device="cpu", recipe={"epochs": 2, "batch_size": 8}
+    )
     m.build(ELU)
     history = m.pretrain(ELU, ELU)
     backbone = {n: p.detach().clone() for n, p in m.model.named_parameters()}

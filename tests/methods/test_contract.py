@@ -73,8 +73,9 @@ def test_fit_sample_write_read(name, problem, tmp_path):
     p = make_problem(problem, SMALL[problem])
     tr, te = (split_dataset(p.generate(s, 0)) for s in ("train", "test"))
     train = Data(torch.from_numpy(tr["input"].values), torch.from_numpy(tr["output"].values[:, 0]))
-    m = make_method(name, problem, tiny_hyper()[name], ratio=0.05, seed=0, device="cpu",
-                    recipe=TINY_RECIPE)  # fmt: skip
+    m = make_method(
+        name, problem, tiny_hyper()[name], ratio=0.05, seed=0, device="cpu", recipe=TINY_RECIPE
+    )
     base = None
     for need in m.traits().needs:
         base = prepare(make_method(need, problem, device="cpu", recipe=TINY_RECIPE), train)

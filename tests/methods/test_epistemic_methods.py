@@ -21,8 +21,9 @@ A = torch.randn(6, 32, generator=torch.Generator().manual_seed(0))
 def exact_point_norms(model, a):
     """‖∂f_j/∂θ‖² per case and point from the full Jacobian: (case, points)."""
     params = {k: v.detach() for k, v in model.named_parameters()}
-    jac = vmap(jacrev(lambda p, x: functional_call(model, p, (x[None],))[0]),
-               in_dims=(None, 0))(params, a)  # fmt: skip
+    jac = vmap(jacrev(lambda p, x: functional_call(model, p, (x[None],))[0]), in_dims=(None, 0))(
+        params, a
+    )
     return sum(j.flatten(2).pow(2).sum(-1) for j in jac.values())
 
 
@@ -71,8 +72,9 @@ def test_isograd_is_the_joint_mle_and_calibrated_on_fresh_data():
     on fresh data from the same law its standardised squared residuals r²/(σ² + s² g) have
     mean 1 within their noise: calibrated where it was not fitted."""
     torch.manual_seed(0)
-    det = make_method("deterministic", "elu", device="cpu",
-                      recipe={"epochs": 30, "batch_size": 16, "lr": 3e-3})  # fmt: skip
+    det = make_method(
+        "deterministic", "elu", device="cpu", recipe={"epochs": 30, "batch_size": 16, "lr": 3e-3}
+    )
     gen = torch.Generator().manual_seed(1)
     a = torch.randn(1400, 32, generator=gen)
     y = torch.tanh(a) * (1 + 0.3 * torch.randn(1400, 1, generator=gen))
@@ -109,8 +111,9 @@ def test_regrad_scores_a_real_shift_of_a_trained_model():
             torch.from_numpy(inputs).float(), torch.from_numpy(outputs[:, 0]).float()
         )
     torch.manual_seed(0)
-    det = make_method("deterministic", "elu", device="cpu",
-                      recipe={"epochs": 60, "batch_size": 32, "lr": 3e-3})  # fmt: skip
+    det = make_method(
+        "deterministic", "elu", device="cpu", recipe={"epochs": 60, "batch_size": 32, "lr": 3e-3}
+    )
     prepare(det, pairs["train"]).fit(pairs["train"], pairs["test"])
     m = make_method("regrad", "elu", {"n_probes": 32}, device="cpu")
     m.attach_pretrained(det.model)
@@ -154,8 +157,12 @@ def test_ecsg_generates_the_conditional_spread_of_a_two_valued_operator():
     a = torch.randn(800, 2, generator=gen)  # 2-D inputs: many neighbours within the kernel
     sign = torch.where(torch.rand(800, 1, generator=gen) < 0.5, -1.0, 1.0)
     u = torch.cat([a, a.sum(1, keepdim=True), a[:, :1] - a[:, 1:]], dim=1)
-    m = make_method("ecsg", "elu", {"latent_u": 4, "latent_a": 2, "ode_steps": 200,
-                                    "n_pairs": 3000, "epochs": 60}, device="cpu")  # fmt: skip
+    m = make_method(
+        "ecsg",
+        "elu",
+        {"latent_u": 4, "latent_a": 2, "ode_steps": 200, "n_pairs": 3000, "epochs": 60},
+        device="cpu",
+    )
     # separate validation pairs choose the bandwidth (on the training pairs themselves the
     # narrowest kernel would win: each input is its own nearest neighbour)
     train = Data(a[:600], (sign * u)[:600])
@@ -170,8 +177,11 @@ def test_decu_head_is_small_and_its_score_measures_disagreement(problem):
     """Heads below 5 % of the weights (a third of the small poisson DeepONet: its linear
     path and last layer); the score is 0 when the members agree and grows as one member's
     mean moves away from the others', up to ln M."""
-    shapes = {"elu": ((40, 128), (40, 128)), "poisson": ((40, 32, 32), (40, 32, 32)),
-              "porous": ((40, 64, 32), (40, 2))}  # fmt: skip
+    shapes = {
+        "elu": ((40, 128), (40, 128)),
+        "poisson": ((40, 32, 32), (40, 32, 32)),
+        "porous": ((40, 64, 32), (40, 2)),
+    }
     a, y = torch.randn(*shapes[problem][0]), torch.randn(*shapes[problem][1])
     m = make_method("decu", problem, {"members": 3}, device="cpu")
     m.build(Data(a, y))

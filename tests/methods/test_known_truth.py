@@ -23,10 +23,13 @@ from uqbench.problems import make_problem
 from uqbench.stages.data import split_dataset
 
 SETTINGS = {
-    "grid": 16, "modes": 4, "shift_modes": [5, 6, 7], "amplitude_log_std": 0.3,
+    "grid": 16,
+    "modes": 4,
+    "shift_modes": [5, 6, 7],
+    "amplitude_log_std": 0.3,
     "length_log_std": 0.0,
     "sizes": {"train": 512, "val": 256, "test": 64, "ood": 4, "realizations": 200},
-}  # fmt: skip
+}
 RECIPE = {"epochs": 150, "batch_size": 32, "lr": 3e-3, "patience": 30}
 PHASE = {"epochs": 60, "batch_size": 32, "lr": 3e-3, "patience": 20}
 HYPER = {
@@ -75,8 +78,9 @@ def toy():
 
     def pairs(split: str) -> Data:
         ds = data[split]
-        return Data(torch.from_numpy(ds["input"].values),
-                    torch.from_numpy(ds["output"].values[:, 0]))  # fmt: skip
+        return Data(
+            torch.from_numpy(ds["input"].values), torch.from_numpy(ds["output"].values[:, 0])
+        )
 
     test = data["test"]
     m = exact_mean_field(p, test["input"].values.astype(np.float64))
@@ -84,13 +88,14 @@ def toy():
     det = make_method("deterministic", "elu", device="cpu", recipe=RECIPE)
     prepare(det, pairs("train")).fit(pairs("train"), pairs("val"))
     return {
-        "train": pairs("train"), "val": pairs("val"),
+        "train": pairs("train"),
+        "val": pairs("val"),
         "inputs": torch.from_numpy(test["input"].values),
         "truth": torch.from_numpy(test["output"].values).transpose(0, 1).double(),
         "variance": torch.from_numpy(VAR_A * m**2),
         "correlation": torch.from_numpy(np.sign(m[:, :, None] * m[:, None, :])),
         "deterministic": det.model,
-    }  # fmt: skip
+    }
 
 
 @functools.cache

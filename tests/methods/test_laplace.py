@@ -28,9 +28,11 @@ SIGMA, LAM = 0.3, 2.0
 # mode (|S| < outputs); fewer Jacobian rows than |S| (the Gram form with the prior
 # complement); a Jacobian narrower than the model (products with it instead of JVPs)
 CASES = {
-    "jacrev": (4, 0.38, 40), "jacfwd": (64, 0.02, 20), "gram": (4, 0.38, 5),
+    "jacrev": (4, 0.38, 40),
+    "jacfwd": (64, 0.02, 20),
+    "gram": (4, 0.38, 5),
     "explicit": (2, 0.3, 40),
-}  # fmt: skip
+}
 
 
 def mlp_setup(n_out: int, ratio: float, n: int, sigma2: float = SIGMA**2, lam: float = LAM):
@@ -42,13 +44,18 @@ def mlp_setup(n_out: int, ratio: float, n: int, sigma2: float = SIGMA**2, lam: f
             p.copy_(torch.randn(p.shape, generator=gen, dtype=p.dtype))
     x = torch.randn(n, 3, generator=gen, dtype=torch.float64)
     y = torch.randn(n, n_out, generator=gen, dtype=torch.float64)
-    m = make_method("laplace", "elu", {"tangent_chunk": 4096, "rounds": 2}, ratio=ratio,
-                    seed=0, device="cpu")  # fmt: skip
+    m = make_method(
+        "laplace", "elu", {"tangent_chunk": 4096, "rounds": 2}, ratio=ratio, seed=0, device="cpu"
+    )
     m.attach_pretrained(model)
     fn = SubsetFunction(model, m.S)
     g, v, sse = ggn_eigen(fn, Data(x, y), budget_mb=1e-4)  # one case per chunk
-    m.stats = Buffers(eigvals=g, eigvecs=v, prior_precision=torch.tensor(lam, dtype=g.dtype),
-                      sigma2=torch.tensor(sigma2, dtype=g.dtype))  # fmt: skip
+    m.stats = Buffers(
+        eigvals=g,
+        eigvecs=v,
+        prior_precision=torch.tensor(lam, dtype=g.dtype),
+        sigma2=torch.tensor(sigma2, dtype=g.dtype),
+    )
     return m, fn, x, y, (g, v, sse)
 
 
@@ -68,9 +75,14 @@ def test_closed_form_equals_laplace_torch(case):
     assert (v.shape[1] < s) == (case == "gram") and (s < n_out) == (case == "jacfwd")
     assert (fn.explicit(x) is not None) == (case == "explicit")
     la = laplace_torch.Laplace(
-        m.model, "regression", subset_of_weights="subnetwork", subnetwork_indices=m.S.cpu(),
-        hessian_structure="full", sigma_noise=SIGMA, prior_precision=LAM,
-    )  # fmt: skip
+        m.model,
+        "regression",
+        subset_of_weights="subnetwork",
+        subnetwork_indices=m.S.cpu(),
+        hessian_structure="full",
+        sigma_noise=SIGMA,
+        prior_precision=LAM,
+    )
     la.fit(DataLoader(TensorDataset(x, y), batch_size=8))
     torch.testing.assert_close(v @ torch.diag(g) @ v.T, la.H, rtol=1e-9, atol=1e-9)
     torch.testing.assert_close(covariance(m), la.posterior_covariance, rtol=1e-10, atol=1e-12)
@@ -93,8 +105,10 @@ def test_prior_precision_is_the_marginal_likelihood_argmax(case):
     for sigma2 in (0.01, 0.09, 1.0):
         lam = prior_precision(g, norm2, sigma2)
         grid = lam * torch.logspace(-1.5, 1.5, 301, base=10, dtype=torch.float64)
-        lml = torch.tensor([log_marginal_likelihood(g, s, norm2, sse, y.numel(), sigma2, float(p))
-                            for p in grid], dtype=torch.float64)  # fmt: skip
+        lml = torch.tensor(
+            [log_marginal_likelihood(g, s, norm2, sse, y.numel(), sigma2, float(p)) for p in grid],
+            dtype=torch.float64,
+        )
         assert int(torch.argmax(lml)) == 150  # the root sits at the grid's centre
         best = log_marginal_likelihood(g, s, norm2, sse, y.numel(), sigma2, lam)
         assert best >= float(lml.max()) - 1e-9

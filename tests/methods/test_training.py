@@ -27,8 +27,9 @@ def noisy_problem(n: int, seed: int) -> Data:
 def fit(patience: int, last: bool = False) -> tuple[nn.Module, list[dict], Data]:
     """Train a wide MLP on 32 noisy cases; ``last``: keep the last epoch (no selection)."""
     torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(8, 256), nn.ELU(), nn.Linear(256, 256), nn.ELU(),
-                          nn.Linear(256, 1))  # fmt: skip
+    model = nn.Sequential(
+        nn.Linear(8, 256), nn.ELU(), nn.Linear(256, 256), nn.ELU(), nn.Linear(256, 1)
+    )
     tr, val = noisy_problem(32, 1), noisy_problem(256, 2)
 
     def mse(a: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -78,9 +79,15 @@ def test_a_phase_that_never_helps_leaves_the_model_as_it_was():
     data = noisy_problem(16, 0)
     optim = Optim(epochs=3, batch_size=4, lr=10.0, patience=5, schedule="constant")
     # training pushes the weights up, the validation objective is their size: it only worsens
-    history = train_loop(lambda a, y: -model(a).mean(), model.parameters(), data,
-                         lambda: (float(model.weight.detach().abs().sum()), 0.0), optim,
-                         seed=0, tag="toy")  # fmt: skip
+    history = train_loop(
+        lambda a, y: -model(a).mean(),
+        model.parameters(),
+        data,
+        lambda: (float(model.weight.detach().abs().sum()), 0.0),
+        optim,
+        seed=0,
+        tag="toy",
+    )
     assert history[0]["selected"] == 1 and history[0]["epoch"] == 0
     for b, p in zip(before, model.parameters(), strict=True):
         torch.testing.assert_close(p, b)
@@ -90,22 +97,40 @@ def test_a_non_finite_validation_objective_is_divergence():
     model = nn.Linear(8, 1)
     data = noisy_problem(16, 0)
     with pytest.raises(DivergedError, match="validation nan"):
-        train_loop(lambda a, y: (model(a) - y).pow(2).mean(), model.parameters(), data,
-                   lambda: (math.nan, math.nan), Optim(epochs=2, batch_size=4), seed=0,
-                   tag="toy")  # fmt: skip
+        train_loop(
+            lambda a, y: (model(a) - y).pow(2).mean(),
+            model.parameters(),
+            data,
+            lambda: (math.nan, math.nan),
+            Optim(epochs=2, batch_size=4),
+            seed=0,
+            tag="toy",
+        )
 
 
 def test_the_checkpoint_holds_the_selected_epoch(tmp_path):
     """Through the train rule's entry point: the saved model's validation MSE is the one of
     the epoch marked ``selected`` in train_log.csv, not the last epoch's."""
-    settings = {"grid": 64, "sizes": {"train": 24, "val": 64, "test": 2, "ood": 2,
-                                      "realizations": 2}}  # fmt: skip
+    settings = {
+        "grid": 64,
+        "sizes": {"train": 24, "val": 64, "test": 2, "ood": 2, "realizations": 2},
+    }
     for split in ("train", "val"):
         generate_data("elu", settings, split, 0, tmp_path / f"{split}.nc")
     recipe = {"epochs": 300, "batch_size": 4, "lr": 0.01, "patience": 15, "schedule": "constant"}
-    train("elu", "deterministic", None, 0, {}, recipe, str(tmp_path / "train.nc"),
-          str(tmp_path / "val.nc"), str(tmp_path / "m.pt"), str(tmp_path / "log.csv"),
-          device="cpu")  # fmt: skip
+    train(
+        "elu",
+        "deterministic",
+        None,
+        0,
+        {},
+        recipe,
+        str(tmp_path / "train.nc"),
+        str(tmp_path / "val.nc"),
+        str(tmp_path / "m.pt"),
+        str(tmp_path / "log.csv"),
+        device="cpu",
+    )
     _, rows = io.read_training_log(tmp_path / "log.csv")
     kept = [r for r in rows if r["selected"]]
     assert len(kept) == 1 and kept[0] != rows[-1]

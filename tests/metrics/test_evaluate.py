@@ -35,7 +35,7 @@ def test_vectorised_per_case_metrics_match_the_definitions():
         "energy_score": torch.stack([scores.energy_score(x, yr) for yr in y]).mean(0),
         "energy_distance": scores.energy_distance(x, y),
         "width_95": scores.interval_width(x, 0.95),
-    }  # fmt: skip
+    }
     for k, v in ref.items():  # the energy distance of one law: a difference of O(1) terms
         torch.testing.assert_close(r[k], v, rtol=1e-9, atol=1e-9, msg=k)
 

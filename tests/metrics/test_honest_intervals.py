@@ -18,8 +18,12 @@ from uqbench.metrics.evaluate import per_case_metrics, summarise_cases
 from uqbench.problems import make_problem
 from uqbench.seeding import stream
 
-SETTINGS = {"grid": 32, "modes": 4, "shift_modes": [5, 6, 7],
-            "sizes": {"test": 40, "realizations": 64}}  # fmt: skip
+SETTINGS = {
+    "grid": 32,
+    "modes": 4,
+    "shift_modes": [5, 6, 7],
+    "sizes": {"test": 40, "realizations": 64},
+}
 CHECKED = ("energy_distance", "spread_ratio", "coverage_90")
 REPLICATIONS = 50
 

@@ -74,8 +74,11 @@ def test_shared_masks_give_one_random_network_per_group(problem):
     from uqbench.problems import build_model
 
     g = torch.Generator().manual_seed(0)
-    shapes = {"elu": ((40, 64), (40, 64)), "poisson": ((40, 12, 12), (40, 12, 12)),
-              "porous": ((40, 32, 16), (40, 2))}  # fmt: skip
+    shapes = {
+        "elu": ((40, 64), (40, 64)),
+        "poisson": ((40, 12, 12), (40, 12, 12)),
+        "porous": ((40, 32, 16), (40, 2)),
+    }
     a, y = torch.randn(*shapes[problem][0], generator=g), torch.randn(*shapes[problem][1])
     model = build_model(problem, a, y, dropout=0.3)
     with torch.no_grad():  # a trained model: no layer at its (zero) initial value

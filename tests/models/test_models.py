@@ -25,8 +25,9 @@ def test_vmap_over_parameter_samples_equals_a_loop(problem):
         for k, v in model.named_parameters()
     }
     batched = vmap(lambda p: functional_call(model, p, (a,)))(params)
-    looped = torch.stack([functional_call(model, {k: v[i] for k, v in params.items()}, (a,))
-                          for i in range(3)])  # fmt: skip
+    looped = torch.stack(
+        [functional_call(model, {k: v[i] for k, v in params.items()}, (a,)) for i in range(3)]
+    )
     torch.testing.assert_close(batched, looped, rtol=1e-4, atol=1e-5)
 
 

@@ -17,8 +17,12 @@ from uqbench.stages.figures import draw, plot_function
 ROOT = Path(__file__).resolve().parents[2]
 RUNGS = ("test", "ood_mild", "ood", "ood_strong")
 # (method, base, ratio): a method with its variant, the reference, a scored ensemble
-RUNS = [("genuq", "genuq", 0.016), ("genuq_last", "genuq", 0.016),
-        ("deterministic", "deterministic", None), ("ensemble", "ensemble", None)]  # fmt: skip
+RUNS = [
+    ("genuq", "genuq", 0.016),
+    ("genuq_last", "genuq", 0.016),
+    ("deterministic", "deterministic", None),
+    ("ensemble", "ensemble", None),
+]
 
 
 # the records each ``runs`` input of the rules (workflow/rules/common.smk) gives a figure
@@ -38,28 +42,59 @@ def metrics_files(root: Path, runs: str) -> list[Path]:
         for seed in range(2):
             for i, split in enumerate(RUNGS):
                 value = 1e-3 * (1 + i + seed) * (2 if method == "genuq_last" else 1)
-                metrics = {m: {"mean": value, "ci95": value / 10, "n": 50} for m in
-                           ("energy_distance", "correlation_error", "rel_l2_mean",
-                            "spread_ratio", "coverage_95")}  # fmt: skip
+                metrics = {
+                    m: {"mean": value, "ci95": value / 10, "n": 50}
+                    for m in (
+                        "energy_distance",
+                        "correlation_error",
+                        "rel_l2_mean",
+                        "spread_ratio",
+                        "coverage_95",
+                    )
+                }
                 if method == "ensemble":
                     metrics["ood_auroc"] = {"mean": 0.8, "ci95": 0.05, "n": 50}
                     if split != "test":
                         metrics["shift_auroc"] = {"mean": 0.6 + 0.1 * i, "ci95": 0.05, "n": 50}
-                record = {"problem": "elu", "method": method, "base_method": base,
-                          "ratio": ratio, "seed": seed, "split": split, "status": "ok",
-                          "n_samples": 16, "input_law": split, "metrics": metrics}  # fmt: skip
+                record = {
+                    "problem": "elu",
+                    "method": method,
+                    "base_method": base,
+                    "ratio": ratio,
+                    "seed": seed,
+                    "split": split,
+                    "status": "ok",
+                    "n_samples": 16,
+                    "input_law": split,
+                    "metrics": metrics,
+                }
                 if RUN_FILTER[runs](record):
                     paths.append(io.write_metrics(record, root / f"{method}_{seed}_{split}.json"))
     return paths
 
 
 def log_files(root: Path, runs: str) -> list[Path]:
-    rows = [{"phase": phase, "epoch": e, "loss": 1.0 / (e + 1), "val_loss": 1.0 / (e + 1),
-             "val_rel_l2_mean": 0.1 + 0.5 / (e + 1), "lr": 1e-3, "seconds": 0.1,
-             "samples_per_s": 100.0, "selected": float(e == 3)}
-            for phase in ("pre-fit", "energy score") for e in range(5)]  # fmt: skip
-    return [io.write_training_log(rows, {"problem": "elu", "method": m, "ratio": r, "seed": 0},
-                                  root / f"{m}.csv") for m, _, r in RUNS]  # fmt: skip
+    rows = [
+        {
+            "phase": phase,
+            "epoch": e,
+            "loss": 1.0 / (e + 1),
+            "val_loss": 1.0 / (e + 1),
+            "val_rel_l2_mean": 0.1 + 0.5 / (e + 1),
+            "lr": 1e-3,
+            "seconds": 0.1,
+            "samples_per_s": 100.0,
+            "selected": float(e == 3),
+        }
+        for phase in ("pre-fit", "energy score")
+        for e in range(5)
+    ]
+    return [
+        io.write_training_log(
+            rows, {"problem": "elu", "method": m, "ratio": r, "seed": 0}, root / f"{m}.csv"
+        )
+        for m, _, r in RUNS
+    ]
 
 
 def source_files(root: Path, runs: str) -> list[Path]:
@@ -74,8 +109,13 @@ def source_files(root: Path, runs: str) -> list[Path]:
     point = np.broadcast_to(truth.mean(0), truth.shape)
     spread = truth + 0.1 * rng.standard_normal(truth.shape)
     for method, samples in (("deterministic", point), ("ensemble", spread)):
-        attrs = {"problem": "elu", "method": method, "base_method": method, "seed": 0,
-                 "status": "ok"}  # fmt: skip
+        attrs = {
+            "problem": "elu",
+            "method": method,
+            "base_method": method,
+            "seed": 0,
+            "status": "ok",
+        }
         pred = io.prediction_dataset(samples, ("x",), {"x": ds["x"].values}, attrs)
         paths.append(io.write_dataset(pred, root / f"{method}.nc"))
     return paths

@@ -54,8 +54,11 @@ def test_bands_have_a_panel_per_method_and_case_with_the_truth_in_each(problem):
         maps = [ax for ax in visible(fig) if ax.images]
         assert len(maps) == (3 + 2) * 3
         for case in range(3):  # one colour scale per case: the truth's
-            stds = [ax.images[0].get_clim() for ax in maps if ax.get_title().endswith(
-                f"std, case {case}")]  # fmt: skip
+            stds = [
+                ax.images[0].get_clim()
+                for ax in maps
+                if ax.get_title().endswith(f"std, case {case}")
+            ]
             assert len(stds) == 3 and len(set(stds)) == 1
     else:
         assert len(visible(fig)) == 2 * 3  # methods x cases
@@ -105,11 +108,24 @@ def test_calibration_figure_has_one_histogram_per_method_and_a_coverage_panel():
 
 def test_ratio_figure_marks_dnc_and_colours_are_fixed():
     def rec(ratio, seed, ed, status="ok"):
-        m = {k: {"mean": ed if status == "ok" else np.nan} for k in
-             ("energy_distance", "correlation_error", "spread_ratio", "rel_l2_mean",
-              "coverage_95")}  # fmt: skip
-        return {"problem": "elu", "method": "genuq", "ratio": ratio, "seed": seed,
-                "status": status, "metrics": m}  # fmt: skip
+        m = {
+            k: {"mean": ed if status == "ok" else np.nan}
+            for k in (
+                "energy_distance",
+                "correlation_error",
+                "spread_ratio",
+                "rel_l2_mean",
+                "coverage_95",
+            )
+        }
+        return {
+            "problem": "elu",
+            "method": "genuq",
+            "ratio": ratio,
+            "seed": seed,
+            "status": status,
+            "metrics": m,
+        }
 
     records = [rec(0.01, s, 0.01 + s * 1e-3) for s in range(2)] + [rec(0.2, 0, 0, "diverged")]
     fig = ratio_study_figure(records)
@@ -127,12 +143,21 @@ def test_shift_figure_has_a_line_per_method_over_the_rungs():
         m = {"spread_ratio": {"mean": spread}}
         if auroc is not None:
             m["shift_auroc"] = {"mean": auroc}
-        return {"problem": "elu", "method": method, "ratio": None, "seed": 0, "split": split,
-                "status": "ok", "metrics": m}  # fmt: skip
+        return {
+            "problem": "elu",
+            "method": method,
+            "ratio": None,
+            "seed": 0,
+            "split": split,
+            "status": "ok",
+            "metrics": m,
+        }
 
     records = [rec("oracle", s, 1.0) for s in rungs]
-    records += [rec("ensemble", s, 1.0 - 0.2 * i, None if s == "test" else 0.6 + 0.1 * i)
-                for i, s in enumerate(rungs)]  # fmt: skip
+    records += [
+        rec("ensemble", s, 1.0 - 0.2 * i, None if s == "test" else 0.6 + 0.1 * i)
+        for i, s in enumerate(rungs)
+    ]
     records += [rec("deterministic", s, 0.0) for s in rungs]  # no spread: no line
     fig = shift_figure(records, rungs, {s: s for s in rungs})
     spread, auroc = visible(fig)
@@ -147,11 +172,20 @@ def test_the_ablation_table_and_figure_show_each_variant_beside_its_default():
     from uqbench.report.ablation import ablation_rows, ablation_table
 
     def rec(method, seed, ed, base="genuq"):
-        return {"problem": "poisson", "method": method, "base_method": base, "seed": seed,
-                "ratio": 0.016 if base == "genuq" else None, "split": "test", "status": "ok",
-                "n_samples": 256,
-                "metrics": {"energy_distance": {"mean": ed, "ci95": 0.0, "n": 100},
-                            "rel_l2_mean": {"mean": 0.05, "ci95": 0.0, "n": 100}}}  # fmt: skip
+        return {
+            "problem": "poisson",
+            "method": method,
+            "base_method": base,
+            "seed": seed,
+            "ratio": 0.016 if base == "genuq" else None,
+            "split": "test",
+            "status": "ok",
+            "n_samples": 256,
+            "metrics": {
+                "energy_distance": {"mean": ed, "ci95": 0.0, "n": 100},
+                "rel_l2_mean": {"mean": 0.05, "ci95": 0.0, "n": 100},
+            },
+        }
 
     records = [rec("genuq", s, 1e-3 + 1e-5 * s) for s in range(3)]
     records += [rec("genuq_last", s, 2e-3 + 1e-5 * s) for s in range(3)]

@@ -14,8 +14,9 @@ def test_each_output_solves_the_pde_with_its_own_conductivity():
     p = Poisson({"n": 10})
     f = p.sample_inputs(3, np.random.default_rng(0), None)
     u = p.sample_outputs(f, 4, np.random.default_rng(1))  # (case, realization, x, y)
-    g = sample_field(p.settings.log_conductivity.spec(), (p._nodes(),) * 2, 12,
-                     np.random.default_rng(1))  # fmt: skip
+    g = sample_field(
+        p.settings.log_conductivity.spec(), (p._nodes(),) * 2, 12, np.random.default_rng(1)
+    )
     direct = solve(np.exp(g), np.repeat(f, 4, axis=0), dim=2).reshape(u.shape)
     np.testing.assert_allclose(u, direct, rtol=1e-9, atol=1e-12)
     assert not np.allclose(u[0, 0], u[0, 1])  # realizations differ (random κ)

@@ -21,10 +21,12 @@ def test_porous_stress_is_reflected_with_the_bar():
 def test_poisson_solution_moves_with_forcing_and_conductivity(move):
     rng = np.random.default_rng(0)
     kappa, f = np.exp(rng.normal(size=(10, 10))), rng.normal(size=(8, 8))
-    g = {"flip_x": lambda t: np.flip(t, 0), "flip_y": lambda t: np.flip(t, 1),
-         "transpose": lambda t: t.T}[move]  # fmt: skip
-    np.testing.assert_allclose(solve(g(kappa), g(f), dim=2), g(solve(kappa, f, dim=2)),
-                               atol=1e-12)  # fmt: skip
+    g = {
+        "flip_x": lambda t: np.flip(t, 0),
+        "flip_y": lambda t: np.flip(t, 1),
+        "transpose": lambda t: t.T,
+    }[move]
+    np.testing.assert_allclose(solve(g(kappa), g(f), dim=2), g(solve(kappa, f, dim=2)), atol=1e-12)
 
 
 def test_porous_augment_reflects_image_and_failure_point_together():

@@ -11,23 +11,33 @@ DIFFICULTY = np.random.default_rng(0).normal(size=CASES)
 PER_CASE = ("energy_distance", "energy_score", "rel_l2_mean", "correlation_error")
 
 
-def record(problem, method, seed=0, ratio=None, status="ok", ci=float("nan"), noise=0.1,
-           **metrics):  # fmt: skip
+def record(problem, method, seed=0, ratio=None, status="ok", ci=float("nan"), noise=0.1, **metrics):
     """A test record; the per-case metrics get per-case values: the mean, times a case
     difficulty shared by all runs, plus a little run-specific noise."""
     rng = np.random.default_rng(hash((problem, method, seed)) % 2**32)
     cases = {
         k: list(v * (1 + 0.3 * DIFFICULTY + noise * rng.normal(size=CASES)))
-        for k, v in metrics.items() if k in PER_CASE
-    }  # fmt: skip
+        for k, v in metrics.items()
+        if k in PER_CASE
+    }
     return {
-        "problem": problem, "method": method, "base_method": method, "seed": seed,
-        "ratio": ratio, "split": "test", "status": status, "n_samples": 256, "n_cases": CASES,
-        "predict_seconds": metrics.pop("predict_seconds", 1.0), "device": "cpu",
-        "metrics": {k: {"mean": float(np.mean(cases[k])) if k in cases else v, "ci95": ci,
-                        "n": CASES} for k, v in metrics.items()},
+        "problem": problem,
+        "method": method,
+        "base_method": method,
+        "seed": seed,
+        "ratio": ratio,
+        "split": "test",
+        "status": status,
+        "n_samples": 256,
+        "n_cases": CASES,
+        "predict_seconds": metrics.pop("predict_seconds", 1.0),
+        "device": "cpu",
+        "metrics": {
+            k: {"mean": float(np.mean(cases[k])) if k in cases else v, "ci95": ci, "n": CASES}
+            for k, v in metrics.items()
+        },
         "cases": cases,
-    }  # fmt: skip
+    }
 
 
 def verdicts(records, main_ratio=0.016):
@@ -91,16 +101,33 @@ def test_poisson_needs_both_scores_below_both_baselines():
     for m, es, ed in (("genuq", 0.1, 0.001), ("vi", 0.12, 0.005), ("flow", 0.12, 0.006)):
         corr = 0.5 if m == "genuq" else 1.0
         recs += [
-            record("poisson", m, s, 0.016, energy_score=es + 0.001 * s,
-                   energy_distance=ed + 1e-5 * s, correlation_error=corr)
+            record(
+                "poisson",
+                m,
+                s,
+                0.016,
+                energy_score=es + 0.001 * s,
+                energy_distance=ed + 1e-5 * s,
+                correlation_error=corr,
+            )
             for s in range(3)
-        ]  # fmt: skip
+        ]
     rows = verdicts(recs)
     assert rows[POISSON]["verdict"] == "reproduced"
     assert rows[CORRELATION]["verdict"] == "reproduced"  # 0.5 ≤ 0.7 × 1.0
     worse = [r for r in recs if r["method"] != "genuq"]
-    worse += [record("poisson", "genuq", s, 0.016, energy_score=0.15, energy_distance=0.001,
-                     correlation_error=0.5) for s in range(3)]  # fmt: skip
+    worse += [
+        record(
+            "poisson",
+            "genuq",
+            s,
+            0.016,
+            energy_score=0.15,
+            energy_distance=0.001,
+            correlation_error=0.5,
+        )
+        for s in range(3)
+    ]
     assert verdicts(worse)[POISSON]["verdict"] == "not reproduced"
 
 
@@ -179,9 +206,11 @@ def test_isograd_must_rank_errors_beyond_its_interval():
 
 def test_ecsg_must_be_twice_as_fast_per_sample_on_the_same_device():
     def recs(ecsg_seconds, device="cpu"):
-        out = [record("elu", "ecsg", predict_seconds=ecsg_seconds),
-               record("elu", "genuq", ratio=0.016, predict_seconds=2.0),
-               record("elu", "flow", ratio=0.016, predict_seconds=3.0)]  # fmt: skip
+        out = [
+            record("elu", "ecsg", predict_seconds=ecsg_seconds),
+            record("elu", "genuq", ratio=0.016, predict_seconds=2.0),
+            record("elu", "flow", ratio=0.016, predict_seconds=3.0),
+        ]
         out[0]["device"] = device
         return out
 

@@ -8,8 +8,12 @@ from uqbench.report.validate import ValidationError, check_against_reference, re
 
 def rec(method, seed, ed, spread=1.0, cov=0.89):
     metrics = {"energy_distance": ed, "spread_ratio": spread, "coverage_90": cov}
-    return {"method": method, "seed": seed, "split": "test",
-            "metrics": {k: {"mean": v} for k, v in metrics.items()}}  # fmt: skip
+    return {
+        "method": method,
+        "seed": seed,
+        "split": "test",
+        "metrics": {k: {"mean": v} for k, v in metrics.items()},
+    }
 
 
 def study(genuq=(0.0030, 0.0032, 0.0031)):

@@ -18,8 +18,11 @@ def write(path, seconds, rss):
 
 def test_rules_are_summarised(tmp_path):
     b = tmp_path / "benchmarks"
-    files = {"train": [write(b / "t1.tsv", 10.0, 300.0), write(b / "t2.tsv", 4.0, 500.0)],
-             "data": [write(b / "d.tsv", 1.5, "-")], "predict": []}  # fmt: skip
+    files = {
+        "train": [write(b / "t1.tsv", 10.0, 300.0), write(b / "t2.tsv", 4.0, 500.0)],
+        "data": [write(b / "d.tsv", 1.5, "-")],
+        "predict": [],
+    }
     rows = {r["rule"]: r for r in write_cost_table(files, str(tmp_path / "cost.csv"))}
     assert set(rows) == {"train", "data"}  # a rule with no jobs has no row
     assert rows["train"]["jobs"] == 2 and rows["train"]["wall_s_total"] == 14.0

@@ -30,8 +30,13 @@ def _split_files(tmp_path, split, seed, status="ok"):
     shape = (7, cases, 6)
     samples = rng.normal(size=shape) if status == "ok" else np.full(shape, np.nan)
     score = rng.random(cases) + SCORE_SHIFT[split]  # ood all higher, mild ones in between
-    pattrs = {"problem": "elu", "method": "ensemble", "base_method": "ensemble", "seed": 0,
-              "status": status}  # fmt: skip
+    pattrs = {
+        "problem": "elu",
+        "method": "ensemble",
+        "base_method": "ensemble",
+        "seed": 0,
+        "status": status,
+    }
     pred = io.prediction_dataset(samples, ("x",), coords, pattrs, score)
     io.write_dataset(pred, tmp_path / f"{split}_pred.nc")
 
@@ -41,8 +46,11 @@ SPLITS = ("test", "ood_mild", "ood", "ood_strong")
 
 def _evaluate(tmp_path, out):
     splits = [*out, "calib"]
-    return evaluate_splits({s: tmp_path / f"{s}_pred.nc" for s in splits},
-                           {s: tmp_path / f"{s}_data.nc" for s in splits}, out)  # fmt: skip
+    return evaluate_splits(
+        {s: tmp_path / f"{s}_pred.nc" for s in splits},
+        {s: tmp_path / f"{s}_data.nc" for s in splits},
+        out,
+    )
 
 
 def test_evaluate_splits_adds_the_epistemic_metrics_to_test(tmp_path):
@@ -64,8 +72,9 @@ def test_evaluate_splits_adds_the_epistemic_metrics_to_test(tmp_path):
     for s in SPLITS:
         m = res[s]["metrics"]
         f = m["cp_factor"]["mean"]
-        assert math.isclose(m["spread_ratio_cp"]["mean"], f**2 * m["spread_ratio"]["mean"],
-                            rel_tol=1e-9)  # fmt: skip
+        assert math.isclose(
+            m["spread_ratio_cp"]["mean"], f**2 * m["spread_ratio"]["mean"], rel_tol=1e-9
+        )
         assert math.isclose(m["width_90_cp"]["mean"], f * m["width_90"]["mean"], rel_tol=1e-9)
     assert all(out[s].exists() for s in SPLITS)
     assert io.read_metrics(out["test"]) == json.loads(json.dumps(res["test"]))

@@ -12,9 +12,16 @@ from uqbench.stages.tables import accept_validation, check_validation, claims_ta
 def write_records(root, runs):
     paths = []
     for method, ratio, seed, ed in runs:
-        metrics = {k: {"mean": v, "ci95": 0.0} for k, v in
-                   {"energy_distance": ed, "energy_score": 0.1 + ed, "spread_ratio": 1.0,
-                    "coverage_90": 0.9, "rel_l2_mean": 0.05}.items()}  # fmt: skip
+        metrics = {
+            k: {"mean": v, "ci95": 0.0}
+            for k, v in {
+                "energy_distance": ed,
+                "energy_score": 0.1 + ed,
+                "spread_ratio": 1.0,
+                "coverage_90": 0.9,
+                "rel_l2_mean": 0.05,
+            }.items()
+        }
         record = {
             "problem": "elu",
             "method": method,

@@ -24,22 +24,52 @@ def data(tmp_path_factory):
     for split in ("train", "val", "calib", "test"):
         generate_data("elu", SETTINGS, split, 0, root / f"{split}.nc")
     ref = root / "det.pt"
-    train("elu", "deterministic", None, 0, {}, RECIPE, str(root / "train.nc"),
-          str(root / "val.nc"), str(ref), str(root / "det.csv"), device="cpu")  # fmt: skip
+    train(
+        "elu",
+        "deterministic",
+        None,
+        0,
+        {},
+        RECIPE,
+        str(root / "train.nc"),
+        str(root / "val.nc"),
+        str(ref),
+        str(root / "det.csv"),
+        device="cpu",
+    )
     return root
 
 
 def run(data, tmp_path, hyper, recipe=RECIPE, **kw):
     model = tmp_path / "model.pt"
-    status = train("elu", "vi", 0.05, 0, hyper, recipe, str(data / "train.nc"),
-                   str(data / "val.nc"), str(model), str(tmp_path / "log.csv"), device="cpu",
-                   **kw)  # fmt: skip
+    status = train(
+        "elu",
+        "vi",
+        0.05,
+        0,
+        hyper,
+        recipe,
+        str(data / "train.nc"),
+        str(data / "val.nc"),
+        str(model),
+        str(tmp_path / "log.csv"),
+        device="cpu",
+        **kw,
+    )
     splits = ("calib", "test")  # calib calibrates (+cp)
-    predict(str(model), [str(data / f"{s}.nc") for s in splits],
-            [str(tmp_path / f"{s}.nc") for s in splits], 8, 0, device="cpu")  # fmt: skip
-    result = evaluate_splits({s: tmp_path / f"{s}.nc" for s in splits},
-                             {s: data / f"{s}.nc" for s in splits},
-                             {"test": tmp_path / "test.json"})["test"]  # fmt: skip
+    predict(
+        str(model),
+        [str(data / f"{s}.nc") for s in splits],
+        [str(tmp_path / f"{s}.nc") for s in splits],
+        8,
+        0,
+        device="cpu",
+    )
+    result = evaluate_splits(
+        {s: tmp_path / f"{s}.nc" for s in splits},
+        {s: data / f"{s}.nc" for s in splits},
+        {"test": tmp_path / "test.json"},
+    )["test"]
     return status, io.load_checkpoint(model), result
 
 
@@ -85,9 +115,18 @@ def test_far_worse_than_deterministic_is_diverged(data, tmp_path):
 
 
 def test_a_posthoc_method_gets_its_pretrained_model_or_a_clear_error(data, tmp_path):
-    args = ("elu", "isograd", None, 0, {"n_probes": 2, "score_probes": 2}, RECIPE,
-            str(data / "train.nc"), str(data / "val.nc"), str(tmp_path / "m.pt"),
-            str(tmp_path / "log.csv"))  # fmt: skip
+    args = (
+        "elu",
+        "isograd",
+        None,
+        0,
+        {"n_probes": 2, "score_probes": 2},
+        RECIPE,
+        str(data / "train.nc"),
+        str(data / "val.nc"),
+        str(tmp_path / "m.pt"),
+        str(tmp_path / "log.csv"),
+    )
     with pytest.raises(ValueError, match=r"'isograd' works on a trained 'deterministic'"):
         train(*args, device="cpu")
     assert train(*args, device="cpu", pretrained_path=str(data / "det.pt")) == "ok"

@@ -21,12 +21,17 @@ def run_snakemake(
     """
     cmd = [
         str(SNAKEMAKE),
-        "--snakefile", str(REPO / "Snakefile"),
-        "--directory", str(workdir),
-        "--cores", "2",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--cores",
+        "2",
         *args,
-        "--configfile", str(TINY), *map(str, configfiles),
-    ]  # fmt: skip
+        "--configfile",
+        str(TINY),
+        *map(str, configfiles),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     if check and proc.returncode != 0:
         out = f"{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"

@@ -102,10 +102,21 @@ def readable(path: Path) -> None:
 def test_killed_study_resumes_to_the_same_numbers(reference, tmp_path):
     work = tmp_path / "killed"
     work.mkdir()
-    cmd = [str(SNAKEMAKE), "--snakefile", str(REPO / "Snakefile"), "--directory", str(work),
-           "--cores", "2", "--configfile", str(TINY), str(RELIABILITY)]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)  # fmt: skip
+    cmd = [
+        str(SNAKEMAKE),
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(work),
+        "--cores",
+        "2",
+        "--configfile",
+        str(TINY),
+        str(RELIABILITY),
+    ]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     log = work / "logs/train/elu/genuq/r0.05/s0.log"
     model = work / "results/models/elu/genuq/r0.05/s0/model.pt"
     deadline = time.monotonic() + 300

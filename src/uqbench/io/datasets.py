@@ -117,8 +117,11 @@ def _check_data(ds: xr.Dataset, path: Path | str) -> None:
         raise DataFileError(path, f"missing provenance attribute(s) {missing}")
     kind, out = ds.attrs["output_kind"], ds["output"].dims[2:]
     if OUTPUT_KINDS.get(kind) != len(out):
-        raise DataFileError(path, f"output_kind {kind!r} with output dims {out}; expected one "
-                            f"of {OUTPUT_KINDS} (kind: number of output dims)")  # fmt: skip
+        raise DataFileError(
+            path,
+            f"output_kind {kind!r} with output dims {out}; expected one "
+            f"of {OUTPUT_KINDS} (kind: number of output dims)",
+        )
 
 
 def read_data(path: str | os.PathLike[str], problem: str | None = None) -> xr.Dataset:
@@ -182,8 +185,11 @@ def read_predictions(path: str | os.PathLike[str]) -> xr.Dataset:
     if "epistemic_score" in ds:
         score = ds["epistemic_score"]
         if score.dims != ("case",) or score.sizes["case"] != ds.sizes["case"]:
-            raise DataFileError(path, f"variable 'epistemic_score' has dims {score.dims}; "
-                                "expected ('case',) matching 'prediction'")  # fmt: skip
+            raise DataFileError(
+                path,
+                f"variable 'epistemic_score' has dims {score.dims}; "
+                "expected ('case',) matching 'prediction'",
+            )
         if not np.all(np.isfinite(score.values)):
             raise DataFileError(path, "variable 'epistemic_score' contains NaN or inf")
     return ds

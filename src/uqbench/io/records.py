@@ -122,9 +122,16 @@ def read_benchmark(path: str | os.PathLike[str]) -> dict[str, float]:
 
 
 LOG_FIELDS = (
-    "phase", "epoch", "loss", "val_loss", "val_rel_l2_mean", "lr", "seconds", "samples_per_s",
+    "phase",
+    "epoch",
+    "loss",
+    "val_loss",
+    "val_rel_l2_mean",
+    "lr",
+    "seconds",
+    "samples_per_s",
     "selected",
-)  # fmt: skip
+)
 
 
 def write_training_log(
@@ -133,8 +140,11 @@ def write_training_log(
     """The training log (CSV): one row per epoch and phase (``LOG_FIELDS``), each carrying
     the run's identity (``RUN_KEYS``; ratio empty when none), written atomically."""
     ident = {k: "" if identity[k] is None else identity[k] for k in RUN_KEYS}
-    return write_csv(path, [{**ident, **{k: r[k] for k in LOG_FIELDS}} for r in history],
-                     (*RUN_KEYS, *LOG_FIELDS))  # fmt: skip
+    return write_csv(
+        path,
+        [{**ident, **{k: r[k] for k in LOG_FIELDS}} for r in history],
+        (*RUN_KEYS, *LOG_FIELDS),
+    )
 
 
 def read_training_log(
@@ -151,8 +161,11 @@ def read_training_log(
     if not raw:
         return None, []
     first = raw[0]
-    identity = {"problem": first["problem"], "method": first["method"],
-                "ratio": float(first["ratio"]) if first["ratio"] else None,
-                "seed": int(first["seed"])}  # fmt: skip
+    identity = {
+        "problem": first["problem"],
+        "method": first["method"],
+        "ratio": float(first["ratio"]) if first["ratio"] else None,
+        "seed": int(first["seed"]),
+    }
     rows = [{k: r[k] if k == "phase" else float(r[k]) for k in LOG_FIELDS} for r in raw]
     return identity, rows

@@ -48,8 +48,15 @@ def make_method(
         traits(base)  # unknown names raise there, naming the catalogue
         raise ValueError(f"method {base!r} has no class: it is predicted, never built")
     cls = METHODS[base]
-    return cls(problem, hyper, ratio=ratio if cls.traits().uses_ratio else None, seed=seed,
-               device=device, recipe=recipe, variant=name if variant_of else None)  # fmt: skip
+    return cls(
+        problem,
+        hyper,
+        ratio=ratio if cls.traits().uses_ratio else None,
+        seed=seed,
+        device=device,
+        recipe=recipe,
+        variant=name if variant_of else None,
+    )
 
 
 def tiny_hyper() -> dict[str, dict[str, Any]]:
@@ -83,7 +90,15 @@ def from_checkpoint(state: Mapping[str, Any], device: str | torch.device = "auto
     ``Method.state_dict``, read by ``io.load_checkpoint``) and load its weights."""
     base = state.get("base_method", state["method"])
     variant_of = base if base != state["method"] else None
-    m = make_method(state["method"], state["problem"], state["hyper"], state["ratio"],
-                    state["seed"], device, state["recipe"], variant_of=variant_of)  # fmt: skip
+    m = make_method(
+        state["method"],
+        state["problem"],
+        state["hyper"],
+        state["ratio"],
+        state["seed"],
+        device,
+        state["recipe"],
+        variant_of=variant_of,
+    )
     m.load_state_dict(dict(state))
     return m

@@ -71,10 +71,13 @@ class FlatParams:
         if unknown:
             raise ValueError(f"no parameter starts with {unknown}; parameters: {self.names}")
         starts = np.cumsum([0, *self.sizes])
-        return np.concatenate([
-            np.arange(starts[i], starts[i + 1])
-            for i, n in enumerate(self.names) if any(n.startswith(p) for p in prefixes)
-        ])  # fmt: skip
+        return np.concatenate(
+            [
+                np.arange(starts[i], starts[i + 1])
+                for i, n in enumerate(self.names)
+                if any(n.startswith(p) for p in prefixes)
+            ]
+        )
 
     def unflatten(self, flat: torch.Tensor) -> dict[str, torch.Tensor]:
         """(..., P) -> {name: (..., *shape)} (views, no copies)."""
@@ -186,10 +189,17 @@ class Method(ABC):
         model's) under ``optim`` (default: the problem's recipe), with the recipe's weight
         decay on the base model's weight matrices; the best validation epoch is kept."""
         return train_loop(
-            loss_fn, self.model.parameters() if params is None else params, train, validate,
-            optim or self.recipe, seed=self.seed, tag=tag, decay=self.decayed(),
-            history=history, with_index=with_index,
-        )  # fmt: skip
+            loss_fn,
+            self.model.parameters() if params is None else params,
+            train,
+            validate,
+            optim or self.recipe,
+            seed=self.seed,
+            tag=tag,
+            decay=self.decayed(),
+            history=history,
+            with_index=with_index,
+        )
 
     def decayed(self) -> list[nn.Parameter]:
         """The parameters that get the recipe's weight decay: the base model's weight
@@ -262,8 +272,11 @@ class Method(ABC):
         """Rebuild the modules from ``state`` (as returned by ``state_dict``) and load weights:
         the base model from its ``model_args``, then the fitted statistics, then the method's
         own modules (``_build_extra``)."""
-        for key, mine in (("method", self.label), ("base_method", self.name),
-                          ("problem", self.problem)):  # fmt: skip
+        for key, mine in (
+            ("method", self.label),
+            ("base_method", self.name),
+            ("problem", self.problem),
+        ):
             if state[key] != mine:
                 raise ValueError(f"checkpoint is for {key} {state[key]!r}, not {mine!r}")
         weights = state["weights"]

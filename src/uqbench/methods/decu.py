@@ -57,11 +57,14 @@ class Decu(MixtureMethod):
         heads = tuple(h + "." for h in type(self.model).HEAD)
         params = dict(self.model.named_parameters())
         self.head_names = [n for n in params if n.startswith(heads)]
-        self.heads = nn.ParameterDict({
-            _key(n): nn.Parameter(torch.empty(self.hyper.members, *params[n].shape,
-                                              device=self.device))
-            for n in self.head_names
-        })  # fmt: skip
+        self.heads = nn.ParameterDict(
+            {
+                _key(n): nn.Parameter(
+                    torch.empty(self.hyper.members, *params[n].shape, device=self.device)
+                )
+                for n in self.head_names
+            }
+        )
         self._init_heads()
 
     def _init_heads(self) -> None:
@@ -82,20 +85,25 @@ class Decu(MixtureMethod):
         """The base model's decayed matrices (pre-training) and the heads' (head phase)."""
         base = decayed(self.model)
         ids = {id(p) for p in base}
-        heads = [self.heads[_key(n)] for n, p in self.model.named_parameters()
-                 if n in self.head_names and id(p) in ids]  # fmt: skip
+        heads = [
+            self.heads[_key(n)]
+            for n, p in self.model.named_parameters()
+            if n in self.head_names and id(p) in ids
+        ]
         return base + heads
 
     @property
     def n_params(self) -> int:
-        backbone = sum(p.numel() for n, p in self.model.named_parameters()
-                       if n not in self.head_names)  # fmt: skip
+        backbone = sum(
+            p.numel() for n, p in self.model.named_parameters() if n not in self.head_names
+        )
         return backbone + sum(p.numel() for p in self.heads.parameters())
 
     def forward_all(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and log-variance of every member: each (member, case, *output dims)."""
-        frozen = {n: p.detach() for n, p in self.model.named_parameters()
-                  if n not in self.head_names}  # fmt: skip
+        frozen = {
+            n: p.detach() for n, p in self.model.named_parameters() if n not in self.head_names
+        }
         stacked = {n: self.heads[_key(n)] for n in self.head_names}
         out = vmap(lambda hp: functional_call(self.model, {**frozen, **hp}, (inputs,)))(stacked)
         return out[:, :, 0], out[:, :, 1].clamp_min(LOG_VAR_MIN)
@@ -146,6 +154,11 @@ class Decu(MixtureMethod):
             return self.member_loss(a, y, ones)
 
         return self.fit_base(
-            bootstrap_nll, train, self.mixture_validation(plain_nll, val), self.name,
-            params=self.heads.parameters(), history=history, with_index=True,
-        )  # fmt: skip
+            bootstrap_nll,
+            train,
+            self.mixture_validation(plain_nll, val),
+            self.name,
+            params=self.heads.parameters(),
+            history=history,
+            with_index=True,
+        )

@@ -123,9 +123,14 @@ def mixture_draws(
 
 
 def conditional_score(
-    z: torch.Tensor, t: float, y: torch.Tensor, comps: torch.Tensor, du: int, h: Mixture,
+    z: torch.Tensor,
+    t: float,
+    y: torch.Tensor,
+    comps: torch.Tensor,
+    du: int,
+    h: Mixture,
     exclude: torch.Tensor | None = None,
-) -> torch.Tensor:  # fmt: skip
+) -> torch.Tensor:
     """Exact score ∇_z log p_t(z | y) of the smoothed empirical mixture.
 
     Args:
@@ -146,12 +151,19 @@ def conditional_score(
     a_comp = comps[:, du:]
     # log N(z; α m_i, Σ) up to a constant: −½ Σ_d (z − α m_i)² / Σ_d, via matmuls
     zs = z / sigma
-    log_w = -0.5 * ((z * zs).sum(1, keepdim=True) - 2 * alpha * zs @ comps.T
-                    + alpha**2 * ((comps**2) / sigma).sum(1))  # fmt: skip
+    log_w = -0.5 * (
+        (z * zs).sum(1, keepdim=True)
+        - 2 * alpha * zs @ comps.T
+        + alpha**2 * ((comps**2) / sigma).sum(1)
+    )
     q = y - s2 * z[:, du:]  # y − s2 z_a
     lik_var = s3 + h.var_y
-    log_w = log_w - 0.5 * ((q * q).sum(1, keepdim=True) - 2 * s1 * q @ a_comp.T
-                           + s1**2 * (a_comp**2).sum(1)) / lik_var  # fmt: skip
+    log_w = (
+        log_w
+        - 0.5
+        * ((q * q).sum(1, keepdim=True) - 2 * s1 * q @ a_comp.T + s1**2 * (a_comp**2).sum(1))
+        / lik_var
+    )
     if exclude is not None:
         log_w = log_w.scatter(1, exclude[:, None], -math.inf)
     w = torch.softmax(log_w, dim=1)  # (pair, N), logsumexp-stable
@@ -162,9 +174,15 @@ def conditional_score(
 
 
 def label_pairs(
-    z1: torch.Tensor, y: torch.Tensor, comps: torch.Tensor, du: int, mix: Mixture,
-    steps: int, chunk: int, exclude: torch.Tensor | None = None,
-) -> torch.Tensor:  # fmt: skip
+    z1: torch.Tensor,
+    y: torch.Tensor,
+    comps: torch.Tensor,
+    du: int,
+    mix: Mixture,
+    steps: int,
+    chunk: int,
+    exclude: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Integrate the probability-flow ODE dz = (b z − ½σ² S) dt from t = 1 to 0 (Euler,
     ``steps`` steps, ``chunk`` pairs at a time).
 
@@ -266,9 +284,14 @@ class Ecsg(Method):
             pred = self.decode(r.float(), y.float()).flatten(2)
             scores[c_a] = float(energy_score(pred, val.outputs.flatten(1)).mean())
         best = min(scores, key=scores.__getitem__)
-        log.info("ecsg: median NN squared distances: inputs %.4g, output residuals %.4g; "
-                 "validation energy score of the exact mixture by bandwidth %s: chosen %g",
-                 nn_a, nn_r, {k: round(v, 5) for k, v in scores.items()}, best)  # fmt: skip
+        log.info(
+            "ecsg: median NN squared distances: inputs %.4g, output residuals %.4g; "
+            "validation energy score of the exact mixture by bandwidth %s: chosen %g",
+            nn_a,
+            nn_r,
+            {k: round(v, 5) for k, v in scores.items()},
+            best,
+        )
         if best in (h.bandwidths[0], h.bandwidths[-1]) and len(h.bandwidths) > 1:
             log.warning("ecsg: the chosen bandwidth is at the end of the grid; widen it")
         return best
@@ -293,8 +316,12 @@ class Ecsg(Method):
         idx = torch.randint(0, a_lat.shape[0], (h.n_pairs,), generator=gen).to(self.device)
         z1 = torch.randn(h.n_pairs, comps.shape[1], generator=gen, dtype=torch.float64)
         z1 = z1.to(self.device)
-        z_val = torch.randn(h.val_draws, val.inputs.shape[0], comps.shape[1],
-                            generator=torch_generator(self.seed, "val z"))  # fmt: skip
+        z_val = torch.randn(
+            h.val_draws,
+            val.inputs.shape[0],
+            comps.shape[1],
+            generator=torch_generator(self.seed, "val z"),
+        )
         history: list[dict[str, float]] = []
         best: tuple[float, float, dict] | None = None
         for c_u in h.smoothing:
@@ -304,8 +331,9 @@ class Ecsg(Method):
             with torch.no_grad():
                 pred = self.draw(val.inputs, z_val).flatten(2)
                 score = float(energy_score(pred, val.outputs.flatten(1)).mean())
-            log.info("ecsg: smoothing %g: validation energy score of the generator %.5g",
-                     c_u, score)  # fmt: skip
+            log.info(
+                "ecsg: smoothing %g: validation energy score of the generator %.5g", c_u, score
+            )
             if best is None or score < best[1]:
                 state = {k: v.clone() for k, v in self.net.state_dict().items()}
                 best = (c_u, score, {"net": state, "mix": mix})
@@ -318,10 +346,18 @@ class Ecsg(Method):
         return history
 
     def _fit_generator(
-        self, z1: torch.Tensor, idx: torch.Tensor, a_lat: torch.Tensor, comps: torch.Tensor,
-        du: int, mix: Mixture, val: Data, z_val: torch.Tensor, tag: float,
+        self,
+        z1: torch.Tensor,
+        idx: torch.Tensor,
+        a_lat: torch.Tensor,
+        comps: torch.Tensor,
+        du: int,
+        mix: Mixture,
+        val: Data,
+        z_val: torch.Tensor,
+        tag: float,
         history: list[dict[str, float]],
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Label (noise, training input ``idx``) pairs by the ODE under ``mix`` and fit the
         MLP to them by MSE, keeping its best epoch on held-out pairs. Each pair's mixture
         leaves out the component of its own training pair: with it, the law conditioned on
@@ -331,8 +367,13 @@ class Ecsg(Method):
         their conditional law."""
         h = self.hyper
         y = a_lat[idx]
-        log.info("ecsg: labelling %d pairs with %d ODE steps over %d mixture components "
-                 "(each leaving out its own)", h.n_pairs, h.ode_steps, comps.shape[0])  # fmt: skip
+        log.info(
+            "ecsg: labelling %d pairs with %d ODE steps over %d mixture components "
+            "(each leaving out its own)",
+            h.n_pairs,
+            h.ode_steps,
+            comps.shape[0],
+        )
         with torch.no_grad():
             r0 = label_pairs(z1, y, comps, du, mix, h.ode_steps, h.pair_chunk, exclude=idx)
         feats = torch.cat([y, z1], dim=1).float()
@@ -346,8 +387,16 @@ class Ecsg(Method):
         def validate() -> tuple[float, float]:
             return float(mse(*held)), rel_l2(self.draw(val.inputs, z_val).mean(0), val.outputs)
 
-        train_loop(mse, self.net.parameters(), pairs, validate, h.optim(), seed=self.seed,
-                   tag=f"{self.name}/smoothing={tag:g}", history=history)  # fmt: skip
+        train_loop(
+            mse,
+            self.net.parameters(),
+            pairs,
+            validate,
+            h.optim(),
+            seed=self.seed,
+            tag=f"{self.name}/smoothing={tag:g}",
+            history=history,
+        )
 
     def draw(self, inputs: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """Outputs (draw, case, *output dims) for inputs (case, ...), noise z (draw, case, d)."""

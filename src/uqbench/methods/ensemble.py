@@ -79,5 +79,10 @@ class Ensemble(MixtureMethod):
             mean, log_var = self.forward_all(a)
             return gaussian_nll(mean, y, log_var).mean(-1).sum()  # sum over members
 
-        return self.fit_base(nll, train, self.mixture_validation(nll, val), self.name,
-                             params=self.members.parameters())  # fmt: skip
+        return self.fit_base(
+            nll,
+            train,
+            self.mixture_validation(nll, val),
+            self.name,
+            params=self.members.parameters(),
+        )

@@ -99,8 +99,15 @@ class GenUQ(SubsetMethod):
         history = self.fit_mse(train, val, f"{self.name}/pretrain")
         base = list(self.model.parameters()) if h.train_base else []
         params = [*base, *self.hypernet.parameters()]
-        return self.fit_base(es, train, validate, self.name, params=params,
-                             optim=h.optim(self.recipe.weight_decay), history=history)  # fmt: skip
+        return self.fit_base(
+            es,
+            train,
+            validate,
+            self.name,
+            params=params,
+            optim=h.optim(self.recipe.weight_decay),
+            history=history,
+        )
 
     @torch.no_grad()
     def sample(

@@ -57,11 +57,17 @@ class InputDistance(Method):
         k = int(torch.searchsorted(share, torch.tensor(self.hyper.variance, dtype=share.dtype)))
         k = min(k + 1, var.numel())
         rest = var[k:].mean() if k < var.numel() else var[-1]  # the left-out directions'
-        log.info("input_distance: %d of %d modes hold %.3g of the training inputs' variance; "
-                 "the rest %.3g per direction", k, var.numel(), float(share[k - 1]),
-                 float(rest))  # fmt: skip
-        self.pca = Buffers(mean=mean, basis=vt[:k], variance=var[:k],
-                           rest=rest.clamp_min(1e-300)).to(self.device)  # fmt: skip
+        log.info(
+            "input_distance: %d of %d modes hold %.3g of the training inputs' variance; "
+            "the rest %.3g per direction",
+            k,
+            var.numel(),
+            float(share[k - 1]),
+            float(rest),
+        )
+        self.pca = Buffers(
+            mean=mean, basis=vt[:k], variance=var[:k], rest=rest.clamp_min(1e-300)
+        ).to(self.device)
         return []  # nothing is trained
 
     def sample(

@@ -57,16 +57,17 @@ def mle_variances(residual2: torch.Tensor, grad2: torch.Tensor) -> tuple[float, 
     r2, g = residual2.double().flatten(), grad2.double().flatten()
     m_r2, m_g = float(r2.mean()), float(g.mean().clamp_min(1e-300))
     log_sig = math.log(m_r2) + torch.linspace(math.log(1e-4), math.log(2.0), 31, dtype=r2.dtype)
-    log_s = math.log(m_r2 / m_g) + torch.linspace(math.log(1e-6), math.log(1e2), 41,
-                                                   dtype=r2.dtype)  # fmt: skip
+    log_s = math.log(m_r2 / m_g) + torch.linspace(math.log(1e-6), math.log(1e2), 41, dtype=r2.dtype)
     s2_grid = torch.cat([torch.zeros(1, dtype=r2.dtype), log_s.exp()])
-    nll = torch.stack([gaussian_nll(r2, g, ls.exp().expand_as(s2_grid), s2_grid)
-                       for ls in log_sig])  # (σ², s²) grid, one row per σ² value  # fmt: skip
+    nll = torch.stack(
+        [gaussian_nll(r2, g, ls.exp().expand_as(s2_grid), s2_grid) for ls in log_sig]
+    )  # (σ², s²) grid, one row per σ² value
     i, j = divmod(int(torch.argmin(nll)), nll.shape[1])
     if j == 0:  # no epistemic variance fits best: σ²'s MLE is then the mean squared residual
         return m_r2, 0.0
-    x = torch.tensor([float(log_sig[i]), math.log(float(s2_grid[j]))], dtype=r2.dtype,
-                     requires_grad=True)  # fmt: skip
+    x = torch.tensor(
+        [float(log_sig[i]), math.log(float(s2_grid[j]))], dtype=r2.dtype, requires_grad=True
+    )
     opt = torch.optim.LBFGS([x], max_iter=100, line_search_fn="strong_wolfe")
 
     def closure() -> torch.Tensor:
@@ -90,9 +91,14 @@ class Isograd(PostHocMethod):
             residual2 = (self.model(val.inputs) - val.outputs).pow(2)
         grad2 = point_grad_norms(self.model, val.inputs, self.hyper.n_probes, gen).detach()
         sigma2, s2 = mle_variances(residual2, grad2)
-        log.info("isograd: sigma2 %.4g, s2 %.4g: mean variance %.4g vs mean squared residual "
-                 "%.4g on the validation data", sigma2, s2, sigma2 + s2 * float(grad2.mean()),
-                 float(residual2.mean()))  # fmt: skip
+        log.info(
+            "isograd: sigma2 %.4g, s2 %.4g: mean variance %.4g vs mean squared residual "
+            "%.4g on the validation data",
+            sigma2,
+            s2,
+            sigma2 + s2 * float(grad2.mean()),
+            float(residual2.mean()),
+        )
         self.stats = Buffers(s2=torch.tensor(s2), sigma2=torch.tensor(sigma2)).to(self.device)
         return []  # nothing is trained; σ² and s² are fitted by maximum likelihood
 
@@ -105,8 +111,10 @@ class Isograd(PostHocMethod):
         out = []
         for k0 in range(0, n_samples, self.hyper.sample_chunk):
             k = min(self.hyper.sample_chunk, n_samples - k0)
-            tangents = {n: s * torch.randn(k, *p.shape, generator=generator).to(p)
-                        for n, p in params.items()}  # fmt: skip
+            tangents = {
+                n: s * torch.randn(k, *p.shape, generator=generator).to(p)
+                for n, p in params.items()
+            }
             f, jd = jvp_outputs(self.model, inputs, tangents)
             out.append((f + jd).detach())
         pred = torch.cat(out)

@@ -192,9 +192,14 @@ def prior_precision(g: torch.Tensor, norm2: float, sigma2: float) -> float:
 
 
 def log_marginal_likelihood(
-    g: torch.Tensor, n_params: int, norm2: float, sse: float, n_rows: int, sigma2: float,
+    g: torch.Tensor,
+    n_params: int,
+    norm2: float,
+    sse: float,
+    n_rows: int,
+    sigma2: float,
     lam: float,
-) -> float:  # fmt: skip
+) -> float:
     """Laplace log marginal likelihood (laplace-torch's): log_lik − ½ (log det H − |S| log λ
     + λ ‖θ̂_S‖²), H = G/σ² + λ I with eigenvalues g (k,) of G (n_params − k zeros), SSE over
     n_rows = N·n training values."""
@@ -226,8 +231,9 @@ class Laplace(PostHocMethod):
         r2 = r2.double().flatten(1)
         sigma2 = float(r2.mean())
         scalar = torch.zeros((), dtype=torch.float64, device=g.device)
-        self.stats = Buffers(eigvals=g, eigvecs=v.to(fn.theta.dtype), prior_precision=scalar,
-                             sigma2=scalar + sigma2)  # fmt: skip
+        self.stats = Buffers(
+            eigvals=g, eigvecs=v.to(fn.theta.dtype), prior_precision=scalar, sigma2=scalar + sigma2
+        )
         for _ in range(self.hyper.rounds):
             lam = prior_precision(g, norm2, sigma2)
             sigma2 = self._fit_sigma2(val.inputs, r2, lam)
@@ -236,10 +242,19 @@ class Laplace(PostHocMethod):
         self.stats.sigma2.fill_(sigma2)
         epi = self.epistemic_variance(val.inputs).double().flatten(1)
         lml = log_marginal_likelihood(g, s, norm2, sse, train.outputs.numel(), sigma2, lam)
-        log.info("laplace: |S| %d, %d GGN eigenpairs, prior precision %.4g, sigma2 %.4g, log "
-                 "marginal likelihood %.6g; validation: mean variance %.4g (epistemic %.4g) vs "
-                 "mean squared residual %.4g", s, len(g), lam, sigma2, lml,
-                 sigma2 + float(epi.mean()), float(epi.mean()), float(r2.mean()))  # fmt: skip
+        log.info(
+            "laplace: |S| %d, %d GGN eigenpairs, prior precision %.4g, sigma2 %.4g, log "
+            "marginal likelihood %.6g; validation: mean variance %.4g (epistemic %.4g) vs "
+            "mean squared residual %.4g",
+            s,
+            len(g),
+            lam,
+            sigma2,
+            lml,
+            sigma2 + float(epi.mean()),
+            float(epi.mean()),
+            float(r2.mean()),
+        )
         return []  # nothing is trained: λ and σ² are fitted in closed form
 
     def _fit_sigma2(self, inputs: torch.Tensor, r2: torch.Tensor, lam: float) -> float:

@@ -71,8 +71,9 @@ class PNO(MCDropout):
             score = energy_score(draws.flatten(2), val.outputs.flatten(1)).mean()
             return float(score), rel_l2(draws.mean(0), val.outputs)
 
-        return self.fit_base(es, train, validate, self.name,
-                             optim=h.optim(self.recipe.weight_decay), history=history)  # fmt: skip
+        return self.fit_base(
+            es, train, validate, self.name, optim=h.optim(self.recipe.weight_decay), history=history
+        )
 
     @torch.no_grad()
     def sample(

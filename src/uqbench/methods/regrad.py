@@ -56,8 +56,12 @@ class Regrad(PostHocMethod):
 
     def fit(self, train: Data, val: Data) -> list[dict[str, float]]:
         h = self.hyper
-        eps = smooth_noise(tuple(train.inputs.shape[1:]), h.n_perturbations, h.smooth_cutoff,
-                           torch_generator(self.seed, self.name, "perturbations"))  # fmt: skip
+        eps = smooth_noise(
+            tuple(train.inputs.shape[1:]),
+            h.n_perturbations,
+            h.smooth_cutoff,
+            torch_generator(self.seed, self.name, "perturbations"),
+        )
         depth = torch.tensor(layer_depths(self.model), dtype=torch.float32)
         w = h.depth_base**depth
         self.stats = Buffers(
@@ -73,7 +77,11 @@ class Regrad(PostHocMethod):
     def epistemic_score(self, inputs: torch.Tensor) -> torch.Tensor:
         gen = torch_generator(self.seed, self.name, "score probes")
         norms = hutchinson_layer_norms(
-            self.model, inputs.to(self.device), self.hyper.n_probes, gen,
-            perturbations=self.stats.perturbations, chunk=self.hyper.chunk,
-        )  # fmt: skip
+            self.model,
+            inputs.to(self.device),
+            self.hyper.n_probes,
+            gen,
+            perturbations=self.stats.perturbations,
+            chunk=self.hyper.chunk,
+        )
         return norms @ self.stats.weights

@@ -69,21 +69,36 @@ class Ridge(Method):
         lam = float(alphas[best]) * scale
         weight = vt.T @ ((s / (s**2 + lam))[:, None] * uty)  # (inputs, outputs)
         log.info("ridge: validation MSE over alpha %s", [f"{e:.4g}" for e in errors])
-        log.info("ridge: alpha %.3g (lambda %.4g) of [%g, %g]", float(alphas[best]), lam,
-                 alphas[0], alphas[-1])  # fmt: skip
+        log.info(
+            "ridge: alpha %.3g (lambda %.4g) of [%g, %g]",
+            float(alphas[best]),
+            lam,
+            alphas[0],
+            alphas[-1],
+        )
         if best in (0, len(errors) - 1) and len(errors) > 1:
             log.warning("ridge: the chosen alpha is at the end of the grid; widen it")
         fit_x = (x - x_mean) @ weight + y_mean
         val_mean = (val.inputs.flatten(1).double() - x_mean) @ weight + y_mean
         self.linear = Buffers(
-            x_mean=x_mean.float(), y_mean=y_mean.float(), weight=weight.float(),
+            x_mean=x_mean.float(),
+            y_mean=y_mean.float(),
+            weight=weight.float(),
             residuals=(yv - val_mean).float().unflatten(1, val.outputs.shape[1:]),
-        ).to(self.device)  # fmt: skip
-        return [{
-            "phase": self.name, "epoch": 1.0, "loss": float((fit_x - y).pow(2).mean()),
-            "val_loss": errors[best], "val_rel_l2_mean": rel_l2(val_mean, yv), "lr": math.nan,
-            "seconds": time.perf_counter() - start, "samples_per_s": math.nan, "selected": 1.0,
-        }]  # fmt: skip
+        ).to(self.device)
+        return [
+            {
+                "phase": self.name,
+                "epoch": 1.0,
+                "loss": float((fit_x - y).pow(2).mean()),
+                "val_loss": errors[best],
+                "val_rel_l2_mean": rel_l2(val_mean, yv),
+                "lr": math.nan,
+                "seconds": time.perf_counter() - start,
+                "samples_per_s": math.nan,
+                "selected": 1.0,
+            }
+        ]
 
     def mean(self, inputs: torch.Tensor) -> torch.Tensor:
         """The ridge prediction (case, *output dims) for inputs (case, *input grid)."""

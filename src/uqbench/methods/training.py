@@ -101,8 +101,9 @@ class PhaseHyper:
     schedule: str = "cosine"
 
     def optim(self, weight_decay: float = 0.0) -> Optim:
-        return Optim(self.epochs, self.batch_size, self.lr, weight_decay, self.patience,
-                     self.schedule)  # fmt: skip
+        return Optim(
+            self.epochs, self.batch_size, self.lr, weight_decay, self.patience, self.schedule
+        )
 
 
 def rel_l2(mean: torch.Tensor, target: torch.Tensor) -> float:
@@ -184,11 +185,16 @@ def train_loop(
         def record(epoch: int, loss: float, rate: float) -> dict[str, float]:
             val_loss, val_err = validate()
             row = {
-                "phase": tag, "epoch": float(epoch), "loss": loss, "val_loss": val_loss,
-                "val_rel_l2_mean": val_err, "lr": opt.param_groups[0]["lr"],
-                "seconds": offset + time.perf_counter() - start, "samples_per_s": rate,
+                "phase": tag,
+                "epoch": float(epoch),
+                "loss": loss,
+                "val_loss": val_loss,
+                "val_rel_l2_mean": val_err,
+                "lr": opt.param_groups[0]["lr"],
+                "seconds": offset + time.perf_counter() - start,
+                "samples_per_s": rate,
                 "selected": 0.0,
-            }  # fmt: skip
+            }
             history.append(row)
             return row
 
@@ -221,17 +227,28 @@ def train_loop(
                 log.info(
                     "%s epoch %d/%d loss %.5g  val %.5g  val rel. L2 %.4g%s  %.0f samples/s  "
                     "%.1f s",
-                    tag, epoch, optim.epochs, mean, row["val_loss"], row["val_rel_l2_mean"],
-                    " *" if improved else "", row["samples_per_s"], row["seconds"],
-                )  # fmt: skip
+                    tag,
+                    epoch,
+                    optim.epochs,
+                    mean,
+                    row["val_loss"],
+                    row["val_rel_l2_mean"],
+                    " *" if improved else "",
+                    row["samples_per_s"],
+                    row["seconds"],
+                )
             if not (math.isfinite(mean) and math.isfinite(row["val_loss"])):
                 raise DivergedError(
                     f"{tag}: loss became {mean} (validation {row['val_loss']}) at epoch {epoch}",
                     history,
                 )
             if epoch - int(best["epoch"]) >= optim.patience:
-                log.info("%s: no better validation objective for %d epochs: stopping at epoch %d",
-                         tag, optim.patience, epoch)  # fmt: skip
+                log.info(
+                    "%s: no better validation objective for %d epochs: stopping at epoch %d",
+                    tag,
+                    optim.patience,
+                    epoch,
+                )
                 break
         with torch.no_grad():
             for keep, p in zip(best_state, params, strict=True):
@@ -239,9 +256,12 @@ def train_loop(
         best["selected"] = 1.0
         log.info(
             "%s: kept epoch %d of %d (val %.5g, val rel. L2 %.4g)",
-            tag, int(best["epoch"]), len(history) - first - 1, best["val_loss"],
+            tag,
+            int(best["epoch"]),
+            len(history) - first - 1,
+            best["val_loss"],
             best["val_rel_l2_mean"],
-        )  # fmt: skip
+        )
         return history
 
 
@@ -251,8 +271,11 @@ def kept_start(history: list[dict[str, float]], name: str) -> bool:
     validation objective. A method's stochastic phases are those tagged ``name`` or
     ``name/...`` other than its pre-fit ``name/pretrain`` (ecsg: one per smoothing value);
     False when there is none."""
-    phases = {r["phase"] for r in history
-              if r["phase"] == name or (r["phase"].startswith(f"{name}/")
-                                        and r["phase"] != f"{name}/pretrain")}  # fmt: skip
+    phases = {
+        r["phase"]
+        for r in history
+        if r["phase"] == name
+        or (r["phase"].startswith(f"{name}/") and r["phase"] != f"{name}/pretrain")
+    }
     kept = [r for r in history if r["phase"] in phases and r["selected"]]
     return bool(kept) and all(r["epoch"] == 0 for r in kept)

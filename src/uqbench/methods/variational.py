@@ -93,8 +93,15 @@ class VariationalMethod(SubsetMethod):
             return float(loss), rel_l2(pred.mean(0), val.outputs)
 
         params = [*self.model.parameters(), *self.posterior.parameters(), self.noise.log_var]
-        return self.fit_base(neg_elbo, train, validate, self.name, params=params,
-                             optim=h.optim(self.recipe.weight_decay), history=history)  # fmt: skip
+        return self.fit_base(
+            neg_elbo,
+            train,
+            validate,
+            self.name,
+            params=params,
+            optim=h.optim(self.recipe.weight_decay),
+            history=history,
+        )
 
     @torch.no_grad()
     def sample(

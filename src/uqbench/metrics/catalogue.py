@@ -10,10 +10,19 @@ from uqbench.stats import coverage_target
 
 # Scored per test case against the true realizations (``metrics.evaluate``).
 METRICS = (
-    "energy_distance", "energy_score", "rel_l2_mean", "rel_l2_std", "crps",
-    "coverage_90", "coverage_95", "width_90", "width_95", "variogram_score",
-    "correlation_error", "spread_ratio",
-)  # fmt: skip
+    "energy_distance",
+    "energy_score",
+    "rel_l2_mean",
+    "rel_l2_std",
+    "crps",
+    "coverage_90",
+    "coverage_95",
+    "width_90",
+    "width_95",
+    "variogram_score",
+    "correlation_error",
+    "spread_ratio",
+)
 # Methods with an epistemic score: OOD AUROC (test vs ood), and the Spearman correlation of
 # score and error over the test cases (does the score rank errors in distribution?) and over
 # test ∪ ood (mostly what the AUROC says again). Each shift rung: shift_auroc (test vs rung).
@@ -21,8 +30,7 @@ EPISTEMIC = ("ood_auroc", "score_error_spearman_test", "score_error_spearman_poo
 SHIFT = ("shift_auroc",)
 # Also reported for the conformally rescaled samples (``metrics.conformal``), as
 # ``<name>_cp``, with the factor itself as ``cp_factor``.
-CP_METRICS = ("coverage_90", "width_90", "energy_score", "energy_distance", "crps",
-              "spread_ratio")  # fmt: skip
+CP_METRICS = ("coverage_90", "width_90", "energy_score", "energy_distance", "crps", "spread_ratio")
 CALIBRATED = ("cp_factor", *(f"{m}_cp" for m in CP_METRICS))
 SKILL = "skill"  # 1 − ES / ES of climatology (added by the report)
 

@@ -110,8 +110,9 @@ def per_case_metrics(
     for c in range(0, samples.shape[1], chunk):
         sl = slice(c, c + chunk)
         part = {name: v[sl] for name, v in truth.items()}
-        for name, value in _chunk_metrics(samples[:, sl], truths[:, sl], part, scale, want,
-                                          pairs).items():  # fmt: skip
+        for name, value in _chunk_metrics(
+            samples[:, sl], truths[:, sl], part, scale, want, pairs
+        ).items():
             out.setdefault(name, []).append(value)
     return {k: torch.cat(v) for k, v in out.items()}
 

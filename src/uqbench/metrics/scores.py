@@ -70,10 +70,11 @@ class _EnergyScore(torch.autograd.Function):
         off = ~torch.eye(m, dtype=torch.bool, device=d2.device)
         pair = torch.where(off, d2.clamp_min(tiny).sqrt() / math.sqrt(d), 0.0)
         ctx.save_for_backward(
-            xc, yc,
+            xc,
+            yc,
             torch.where(cross2 > tiny, 1 / (m * d * cross), 0.0),
             torch.where(off & (d2 > tiny), -1 / (m * (m - 1) * d * pair), 0.0),
-        )  # fmt: skip
+        )
         return cross.mean(-1) - 0.5 * _mean_offdiag(pair)
 
     @staticmethod

@@ -40,8 +40,13 @@ class ConvNet(nn.Module):
     ) -> None:
         super().__init__()
         conv_channels = list(conv_channels or [16, 32, 64, 128])
-        self.init_args = {"conv_channels": conv_channels, "out": out, "channels": channels,
-                          "dropout": dropout, "coordinates": coordinates}  # fmt: skip
+        self.init_args = {
+            "conv_channels": conv_channels,
+            "out": out,
+            "channels": channels,
+            "dropout": dropout,
+            "coordinates": coordinates,
+        }
         self.out, self.channels, self.dropout = out, channels, dropout
         self.mask_groups = 0  # ``layers.shared_masks``
         self.coordinates = coordinates

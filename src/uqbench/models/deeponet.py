@@ -62,9 +62,15 @@ class PODDeepONet(nn.Module):
         dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        self.init_args = {"in_shape": list(in_shape), "out_shape": list(out_shape),
-                          "modes": modes, "input_modes": input_modes, "width": width,
-                          "channels": channels, "dropout": dropout}  # fmt: skip
+        self.init_args = {
+            "in_shape": list(in_shape),
+            "out_shape": list(out_shape),
+            "modes": modes,
+            "input_modes": input_modes,
+            "width": width,
+            "channels": channels,
+            "dropout": dropout,
+        }
         self.in_shape, self.out_shape, self.channels = tuple(in_shape), tuple(out_shape), channels
         n_in, n_out = math.prod(in_shape), math.prod(out_shape)
         self.branch = MLP([input_modes, width, width, modes * channels], dropout)

@@ -23,8 +23,13 @@ def ablation_figure(rows: Sequence[Mapping[str, Any]], base: str, reference: str
     at = {r["method"]: r for r in rows}
     panels = [m for m in PANELS if any(isinstance(r.get(f"{m}_mean"), float) for r in rows)]
     width = max(len(panels), 1)
-    fig, axes = plt.subplots(1, width, figsize=(PANEL[0] * 1.3 * width, 0.6 + 0.32 * len(methods)),
-                             sharey=True, squeeze=False)  # fmt: skip
+    fig, axes = plt.subplots(
+        1,
+        width,
+        figsize=(PANEL[0] * 1.3 * width, 0.6 + 0.32 * len(methods)),
+        sharey=True,
+        squeeze=False,
+    )
     y = {m: len(methods) - 1 - i for i, m in enumerate(methods)}  # the base on top
     for ax, metric in zip(axes[0], panels, strict=False):
         for m in methods:
@@ -33,8 +38,15 @@ def ablation_figure(rows: Sequence[Mapping[str, Any]], base: str, reference: str
                 ax.text(0.02, y[m], "DnC", transform=ax.get_yaxis_transform(), va="center")
                 continue
             err = ci if isinstance(ci, float) and math.isfinite(ci) else 0.0
-            ax.errorbar(mean, y[m], xerr=err, fmt="o", ms=4, capsize=2,
-                        color="black" if m == base else color(m))  # fmt: skip
+            ax.errorbar(
+                mean,
+                y[m],
+                xerr=err,
+                fmt="o",
+                ms=4,
+                capsize=2,
+                color="black" if m == base else color(m),
+            )
         for name, style in ((base, ":"), (reference, "--")):
             value = at.get(name, {}).get(f"{metric}_mean")
             if isinstance(value, float) and math.isfinite(value):

@@ -73,7 +73,12 @@ def calibration_figure(sources: Sources) -> plt.Figure:
         ax.hist(ranks(s, truth), bins=BINS, range=(0, 1), density=True, color=color(name))
         ax.set(title=f"{name}: rank histogram", xlim=(0, 1), xlabel="rank of truth")
         cov_ax.plot(LEVELS, coverage(s, truth), marker="o", ms=3, color=color(name), label=name)
-    cov_ax.set(title=f"{problem}: coverage", xlabel="nominal level", ylabel="coverage",
-               xlim=(0, 1), ylim=(0, 1))  # fmt: skip
+    cov_ax.set(
+        title=f"{problem}: coverage",
+        xlabel="nominal level",
+        ylabel="coverage",
+        xlim=(0, 1),
+        ylim=(0, 1),
+    )
     fig.legend(*cov_ax.get_legend_handles_labels(), loc="outside right upper")  # one per method
     return fig

@@ -63,8 +63,10 @@ class FigureEntry:
 
     def __post_init__(self) -> None:
         if self.reads not in READS or self.runs not in RUNS:
-            raise ValueError(f"figure reads {self.reads!r} / runs {self.runs!r}: expected "
-                             f"one of {READS} / {RUNS}")  # fmt: skip
+            raise ValueError(
+                f"figure reads {self.reads!r} / runs {self.runs!r}: expected "
+                f"one of {READS} / {RUNS}"
+            )
         unknown = (set(self.per) - set(WILDCARDS)) | (set(self.context) - set(CONTEXT))
         unknown |= {c for c in self.context if c in WILDCARDS and c not in self.per}
         if unknown:
@@ -72,8 +74,14 @@ class FigureEntry:
 
 
 def _problem(kind: str) -> FigureEntry:
-    return FigureEntry("problem:problem_figure", "predictions", "first_seed_predictions",
-                       ("problem",), "2. Problems", {"kind": kind})  # fmt: skip
+    return FigureEntry(
+        "problem:problem_figure",
+        "predictions",
+        "first_seed_predictions",
+        ("problem",),
+        "2. Problems",
+        {"kind": kind},
+    )
 
 
 FIGURES: dict[str, FigureEntry] = {

@@ -16,11 +16,19 @@ __all__ = ["COLORS", "PANEL", "TRUTH", "color", "grid", "has_spread", "no_spread
 
 # Fonts of >= 8 pt at the printed size: figures are drawn at their final size (PANEL inches
 # per panel), never scaled down for a column (3.5 in) beyond a factor the fonts allow.
-plt.rcParams.update({
-    "font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "xtick.labelsize": 8,
-    "ytick.labelsize": 8, "legend.fontsize": 8, "figure.titlesize": 9,
-    "savefig.dpi": 150, "figure.constrained_layout.use": True,
-})  # fmt: skip
+plt.rcParams.update(
+    {
+        "font.size": 8,
+        "axes.titlesize": 8,
+        "axes.labelsize": 8,
+        "xtick.labelsize": 8,
+        "ytick.labelsize": 8,
+        "legend.fontsize": 8,
+        "figure.titlesize": 9,
+        "savefig.dpi": 150,
+        "figure.constrained_layout.use": True,
+    }
+)
 PANEL = (2.2, 1.7)  # inches per panel (width, height)
 _PALETTE = plt.get_cmap("tab20").colors
 # dark tab20 shades, then light ones; no greys (the truth is drawn in black and grey)
@@ -39,8 +47,7 @@ def color(name: str) -> tuple[float, ...] | str:
 
 def grid(rows: int, cols: int, **kw: object) -> tuple[plt.Figure, np.ndarray]:
     """A figure of rows x cols panels (axes array indexed [row, col]) at PANEL inches each."""
-    return plt.subplots(rows, cols, figsize=(PANEL[0] * cols, PANEL[1] * rows), squeeze=False,
-                        **kw)  # fmt: skip
+    return plt.subplots(rows, cols, figsize=(PANEL[0] * cols, PANEL[1] * rows), squeeze=False, **kw)
 
 
 def panels(n: int, max_cols: int = 4, **kw: object) -> tuple[plt.Figure, list[plt.Axes]]:
@@ -60,7 +67,14 @@ def has_spread(samples: np.ndarray) -> bool:
 
 def no_spread(ax: plt.Axes, name: str) -> None:
     """An empty panel that says the method has no spread (instead of plotting 0/0)."""
-    ax.text(0.5, 0.5, f"{name}:\nno spread", ha="center", va="center", transform=ax.transAxes,
-            color=color(name))  # fmt: skip
+    ax.text(
+        0.5,
+        0.5,
+        f"{name}:\nno spread",
+        ha="center",
+        va="center",
+        transform=ax.transAxes,
+        color=color(name),
+    )
     # hide the tick labels only: the ticks of a shared axis belong to every panel
     ax.tick_params(labelbottom=False, labelleft=False, length=0)

@@ -45,8 +45,9 @@ def training_curves(logs: Sequence[Log]) -> Figure:
             pts = [r for r in rows if r["phase"] == phase]
             xs = [start + r["epoch"] for r in pts]
             ax.plot(xs, [r["val_rel_l2_mean"] for r in pts], color=color(method), lw=1.2)
-            loss = [(x, r["loss"]) for x, r in zip(xs, pts, strict=True)
-                    if math.isfinite(r["loss"])]  # fmt: skip
+            loss = [
+                (x, r["loss"]) for x, r in zip(xs, pts, strict=True) if math.isfinite(r["loss"])
+            ]
             if loss:
                 loss_ax.plot(*zip(*loss, strict=True), color="0.5", lw=0.8, ls="--")
             for x, r in zip(xs, pts, strict=True):

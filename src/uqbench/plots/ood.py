@@ -27,11 +27,21 @@ def ood_auroc_figure(records: Sequence[Mapping[str, Any]]) -> Figure:
         ys = [vals[p]["ood_auroc_mean"] if p in vals else math.nan for p in problems]
         es = [vals[p]["ood_auroc_ci95"] if p in vals else math.nan for p in problems]
         xs = np.arange(len(problems)) + (i - (len(methods) - 1) / 2) * width
-        ax.bar(xs, [0 if not math.isfinite(y) else y for y in ys], width, color=color(method),
-               yerr=[0 if not math.isfinite(e) else e for e in es], label=method)  # fmt: skip
+        ax.bar(
+            xs,
+            [0 if not math.isfinite(y) else y for y in ys],
+            width,
+            color=color(method),
+            yerr=[0 if not math.isfinite(e) else e for e in es],
+            label=method,
+        )
     ax.axhline(0.5, color="gray", ls=":", lw=1)
-    ax.set(xticks=range(len(problems)), xticklabels=problems, ylim=(0, 1.25),
-           ylabel="OOD AUROC (test vs ood)")  # fmt: skip
+    ax.set(
+        xticks=range(len(problems)),
+        xticklabels=problems,
+        ylim=(0, 1.25),
+        ylabel="OOD AUROC (test vs ood)",
+    )
     ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])  # the space above 1 holds the legend
     ax.legend(fontsize=7, ncol=2, loc="upper center")
     return fig

@@ -89,8 +89,9 @@ def _std_maps(ds: xr.Dataset, src: Mapping[str, np.ndarray], cases: list[int]) -
             if name == TRUTH:  # its difference with itself says nothing
                 row[2 * j + 1].set_visible(False)
                 continue
-            diff = row[2 * j + 1].imshow((std - true_std).T, origin="lower", vmin=-top, vmax=top,
-                                         cmap="RdBu_r")  # fmt: skip
+            diff = row[2 * j + 1].imshow(
+                (std - true_std).T, origin="lower", vmin=-top, vmax=top, cmap="RdBu_r"
+            )
             row[2 * j + 1].set(title=f"{name} − truth", xticks=[], yticks=[])
         fig.colorbar(im, ax=axes[:, 2 * j], shrink=0.6, label="std")
         fig.colorbar(diff, ax=axes[:, 2 * j + 1], shrink=0.6, label="std − truth std")
@@ -154,8 +155,13 @@ def correlation(ds: xr.Dataset, src: Mapping[str, np.ndarray]) -> plt.Figure:
             if not has_spread(flat[name]):
                 no_spread(ax, name)
                 continue
-            im = ax.imshow(_corr_with(flat[name], ref).reshape(shape).T, origin="lower",
-                           vmin=-1, vmax=1, cmap="RdBu_r")  # fmt: skip
+            im = ax.imshow(
+                _corr_with(flat[name], ref).reshape(shape).T,
+                origin="lower",
+                vmin=-1,
+                vmax=1,
+                cmap="RdBu_r",
+            )
             ax.set(title=name, xticks=[], yticks=[])
         fig.colorbar(im, ax=axes[0, :], shrink=0.7, label="corr with centre")
         return fig

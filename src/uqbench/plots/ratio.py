@@ -37,22 +37,42 @@ def ratio_study_figure(records: Sequence[Mapping[str, Any]]) -> Figure:
                 ok = [(x, y, 0.0 if math.isnan(s) else s) for x, y, s, _ in pts if math.isfinite(y)]
                 if ok:
                     xs, ys, ss = zip(*ok, strict=True)
-                    ax.errorbar(xs, ys, yerr=ss, marker="o", ms=3, color=color(method),
-                                label=method, capsize=2)  # fmt: skip
+                    ax.errorbar(
+                        xs,
+                        ys,
+                        yerr=ss,
+                        marker="o",
+                        ms=3,
+                        color=color(method),
+                        label=method,
+                        capsize=2,
+                    )
                 flat = [(x, y) for x, y, _, k in pts if k and math.isfinite(y)]
                 if flat:
-                    ax.plot(*zip(*flat, strict=True), "s", mfc="none", ms=9, color=color(method),
-                            label=f"{method} no gain")  # fmt: skip
+                    ax.plot(
+                        *zip(*flat, strict=True),
+                        "s",
+                        mfc="none",
+                        ms=9,
+                        color=color(method),
+                        label=f"{method} no gain",
+                    )
                 dnc = [x for x, y, _, _ in pts if not math.isfinite(y)]
                 if dnc:
-                    ax.plot(dnc, [1.0] * len(dnc), "X", color=color(method), ms=7,
-                            clip_on=False, transform=ax.get_xaxis_transform(),
-                            label=f"{method} DnC")  # fmt: skip
+                    ax.plot(
+                        dnc,
+                        [1.0] * len(dnc),
+                        "X",
+                        color=color(method),
+                        ms=7,
+                        clip_on=False,
+                        transform=ax.get_xaxis_transform(),
+                        label=f"{method} DnC",
+                    )
             ys = [r[f"{metric}_mean"] for r in rows if r["problem"] == problem]
             # the unbiased ED can dip below 0 for near-perfect methods: no log axis then
             positive = all(y > 0 for y in ys if isinstance(y, float) and math.isfinite(y))
-            ax.set(xscale="log", yscale="log" if positive else "symlog",
-                   ylabel=f"{metric} (test)")  # fmt: skip
+            ax.set(xscale="log", yscale="log" if positive else "symlog", ylabel=f"{metric} (test)")
             ax.set_title(problem if i == 0 else "")
         axes[-1, j].set_xlabel("stochastic-parameter ratio r")
         axes[0, j].legend(fontsize=8)

@@ -36,14 +36,27 @@ def shift_figure(
     ):
         for method in methods:
             pts = [(i, at.get((method, split))) for i, split in enumerate(xs)]
-            vals = [(i, r[f"{metric}_mean"], r[f"{metric}_ci95"]) for i, r in pts
-                    if r and isinstance(r[f"{metric}_mean"], float)
-                    and math.isfinite(r[f"{metric}_mean"]) and r[f"{metric}_mean"] > 0]  # fmt: skip
+            vals = [
+                (i, r[f"{metric}_mean"], r[f"{metric}_ci95"])
+                for i, r in pts
+                if r
+                and isinstance(r[f"{metric}_mean"], float)
+                and math.isfinite(r[f"{metric}_mean"])
+                and r[f"{metric}_mean"] > 0
+            ]
             if not vals:  # no spread (a point prediction) or no score
                 continue
             i, y, s = zip(*vals, strict=True)
-            ax.errorbar(i, y, yerr=[0.0 if math.isnan(v) else v for v in s], marker="o", ms=3,
-                        capsize=2, color=color(method), label=method)  # fmt: skip
+            ax.errorbar(
+                i,
+                y,
+                yerr=[0.0 if math.isnan(v) else v for v in s],
+                marker="o",
+                ms=3,
+                capsize=2,
+                color=color(method),
+                label=method,
+            )
         ax.set_xticks(range(len(xs)), [laws.get(x, x) for x in xs], fontsize=7)
         ax.set_xlim(-0.3, len(xs) - 0.7)
     axes[0, 0].axhline(1.0, color="gray", ls=":", lw=1)
@@ -54,8 +67,14 @@ def shift_figure(
     for ax in axes[0]:
         for h, label in zip(*ax.get_legend_handles_labels(), strict=True):
             handles.setdefault(label, h)
-    fig.legend(list(handles.values()), list(handles), loc="center left",
-               bbox_to_anchor=(1.0, 0.5), fontsize=7, frameon=False)  # fmt: skip
+    fig.legend(
+        list(handles.values()),
+        list(handles),
+        loc="center left",
+        bbox_to_anchor=(1.0, 0.5),
+        fontsize=7,
+        frameon=False,
+    )
     return fig
 
 

@@ -30,9 +30,15 @@ def _load(path: str) -> type[Problem]:
 PROBLEMS: dict[str, type[Problem]] = {n: _load(t.cls) for n, t in catalogue.PROBLEMS.items()}
 
 __all__ = [
-    "PROBLEMS", "SHIFTS", "SPLITS", "Problem", "Sizes", "build_model", "make_problem",
+    "PROBLEMS",
+    "SHIFTS",
+    "SPLITS",
+    "Problem",
+    "Sizes",
+    "build_model",
+    "make_problem",
     "model_from_args",
-]  # fmt: skip
+]
 
 
 def make_problem(name: str, settings: Mapping[str, Any] | None = None) -> Problem:

@@ -180,8 +180,14 @@ class Problem(ABC):
         inputs = self.sample_inputs(n_cases, stream(seed, self.name, split, "input"), rung)
         outputs = self.sample_outputs(inputs, n_real, stream(seed, self.name, split, "operator"))
         seconds = time.perf_counter() - start
-        log.info("%s/%s: %d cases x %d realizations in %.2f s", self.name, split, n_cases,
-                 n_real, seconds)  # fmt: skip
+        log.info(
+            "%s/%s: %d cases x %d realizations in %.2f s",
+            self.name,
+            split,
+            n_cases,
+            n_real,
+            seconds,
+        )
         attrs = {
             "problem": self.name,
             "split": split,
@@ -191,8 +197,9 @@ class Problem(ABC):
             "input_law": "training law" if rung is None else self.shift_law(rung),
             "wall_seconds": round(seconds, 3),
         }
-        return SplitData(inputs, outputs, tuple(self.input_dims), tuple(self.output_dims),
-                         self.coords(), attrs)  # fmt: skip
+        return SplitData(
+            inputs, outputs, tuple(self.input_dims), tuple(self.output_dims), self.coords(), attrs
+        )
 
 
 def random_flags(n: int, k: int, generator: torch.Generator, device: torch.device) -> torch.Tensor:

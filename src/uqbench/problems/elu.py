@@ -66,8 +66,9 @@ class Elu(Problem):
 
     def sample_inputs(self, n: int, rng: np.random.Generator, rung: int | None) -> np.ndarray:
         s = self.settings
-        modes, decay = (s.modes, s.decay) if rung is None else (s.shift_modes[rung],
-                                                                 s.shift_decay[rung])  # fmt: skip
+        modes, decay = (
+            (s.modes, s.decay) if rung is None else (s.shift_modes[rung], s.shift_decay[rung])
+        )
         k = np.arange(1, modes + 1)
         ab = rng.standard_normal((2, n, modes)) * k ** (-decay / 2)  # std = sqrt(k^-decay)
         x = self.coords()["x"]

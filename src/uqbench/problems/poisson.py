@@ -84,8 +84,11 @@ class Poisson(Problem):
         random fields are isotropic and stationary and the boundary is the same on every
         side, so u(g·x) solves the problem with forcing f(g·x) for another draw of κ.
         inputs and outputs (case, x[, y]) on the same grid."""
-        moves = (lambda t: t.flip(-1),) if inputs.dim() == 2 else (
-            lambda t: t.flip(-2), lambda t: t.flip(-1), lambda t: t.transpose(-2, -1))  # fmt: skip
+        moves = (
+            (lambda t: t.flip(-1),)
+            if inputs.dim() == 2
+            else (lambda t: t.flip(-2), lambda t: t.flip(-1), lambda t: t.transpose(-2, -1))
+        )
         flags = random_flags(inputs.shape[0], len(moves), generator, inputs.device)
         for k, move in enumerate(moves):
             inputs = where_cases(flags[:, k], move(inputs), inputs)

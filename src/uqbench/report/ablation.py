@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from uqbench.report.claims import Records
+from uqbench.report.records import Records
 from uqbench.report.summary import NOT_A_METRIC, sort_rows, summary_rows
 from uqbench.report.tables import INTERVAL_NOTE, render_markdown, runs_cell
 
@@ -55,10 +55,16 @@ def ablation_table(
     metrics = [m for m in METRICS if rows and f"{m}_mean" in rows[0]]
     shown = [c for m in metrics for c in (m, f"Δ {m}")]
     display = [  # the difference columns render like any metric
-        {**r, **{f"Δ {m}_{p}": r[f"{m}_diff" + ("" if p == "mean" else "_ci95")]
-                 for m in metrics for p in ("mean", "ci95")}}
+        {
+            **r,
+            **{
+                f"Δ {m}_{p}": r[f"{m}_diff" + ("" if p == "mean" else "_ci95")]
+                for m in metrics
+                for p in ("mean", "ci95")
+            },
+        }
         for r in rows
-    ]  # fmt: skip
+    ]
     note = (
         f"Δ: the variant's paired difference from {base} (the same seeds; with one seed the "
         f"same test cases), 95 % interval. {REFERENCE}: the point prediction {base} starts "

@@ -22,8 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from uqbench import stats
-from uqbench.catalogue import SCORED
+from uqbench.report.records import Records
 
 log = logging.getLogger(__name__)
 FIELDS = ("paper", "claim", "threshold", "ours", "paper_value", "verdict", "reason")
@@ -42,114 +41,6 @@ class Verdict:
 
 def _verdict(ok: bool) -> str:
     return REPRODUCED if ok else NOT_REPRODUCED
-
-
-@dataclass(frozen=True)
-class Difference:
-    """A paired difference a − b of one metric: mean and 95 % interval, over ``unit``."""
-
-    mean: float
-    ci95: float
-    unit: str  # e.g. "3 seeds x 100 cases"
-
-    @property
-    def lo(self) -> float:
-        return self.mean - self.ci95 if math.isfinite(self.ci95) else math.nan
-
-    @property
-    def hi(self) -> float:
-        return self.mean + self.ci95 if math.isfinite(self.ci95) else math.nan
-
-    def below_zero(self) -> bool:
-        """The whole interval lies below 0 (a is smaller, beyond the noise)."""
-        return math.isfinite(self.hi) and self.hi < 0
-
-    def above_zero(self) -> bool:
-        return math.isfinite(self.lo) and self.lo > 0
-
-    def __str__(self) -> str:
-        if not math.isfinite(self.mean):
-            return "no paired runs"
-        ci = f" ± {self.ci95:.2g}" if math.isfinite(self.ci95) else ""
-        return f"{self.mean:+.3g}{ci} ({self.unit})"
-
-
-class Records:
-    """Test-split metrics records, looked up by (problem, method[, ratio]) over seeds."""
-
-    def __init__(self, records: Sequence[Mapping[str, Any]], main_ratio: float) -> None:
-        self.records = [r for r in records if r.get("split", "test") == "test"]
-        self.main_ratio = float(main_ratio)
-
-    def runs(self, problem: str, method: str, ratio: float | None = None) -> list[Mapping]:
-        """Runs of (problem, method); with ``ratio``, those at that ratio or without one."""
-        return [
-            r for r in self.records
-            if r["problem"] == problem and r["method"] == method
-            and (ratio is None or r["ratio"] is None or math.isclose(r["ratio"], ratio))
-        ]  # fmt: skip
-
-    def problems(self, method: str) -> list[str]:
-        return sorted({r["problem"] for r in self.records if r["method"] == method})
-
-    def by_seed(self, problem: str, method: str) -> dict[int, Mapping]:
-        return {int(r["seed"]): r for r in self.runs(problem, method, self.main_ratio)}
-
-    def values(self, problem: str, method: str, metric: str) -> np.ndarray:
-        """Per-seed means of ``metric`` at the main ratio (NaN for diverged seeds)."""
-        rs = self.runs(problem, method, self.main_ratio)
-        return np.array([_value(r, metric) for r in rs], float)
-
-    def summary(self, problem: str, method: str, metric: str) -> dict[str, float]:
-        """Mean and 95 % interval over seeds (t, n − 1 d.o.f.), or the one run's own."""
-        rs = self.runs(problem, method, self.main_ratio)
-        vals = [v for v in (_value(r, metric) for r in rs) if math.isfinite(v)]
-        if len(vals) == 1:
-            one = next(r for r in rs if math.isfinite(_value(r, metric)))["metrics"][metric]
-            return {"mean": vals[0], "ci95": float(one.get("ci95", math.nan))}
-        return stats.mean_ci(vals)
-
-    def diverged(self, problem: str, method: str) -> int:
-        return sum(r["status"] not in SCORED for r in self.runs(problem, method, self.main_ratio))
-
-    def paired(self, problem: str, a: str, b: str, metric: str) -> Difference:
-        """The paired difference a − b of ``metric`` over the seeds both ran (and scored).
-
-        Every seed scores the same test cases, so the case sampling is not averaged away by
-        more seeds: with per-case values, the (seed, case) differences get a crossed
-        seeds x cases interval (``stats.crossed_ci``; one seed: over its cases). A metric
-        without per-case values (an AUROC) combines the seeds' t interval and the runs' own
-        intervals over cases in quadrature (those as if independent: conservative, the
-        shared cases correlate the two runs positively)."""
-        ra, rb = self.by_seed(problem, a), self.by_seed(problem, b)
-        both = sorted(set(ra) & set(rb))
-        seeds = [s for s in both if math.isfinite(_value(ra[s], metric) + _value(rb[s], metric))]
-        if not seeds:
-            return Difference(math.nan, math.nan, "no paired seeds")
-        per_case = [(ra[s].get("cases", {}).get(metric), rb[s].get("cases", {}).get(metric))
-                    for s in seeds]  # fmt: skip
-        if all(x is not None and y is not None and len(x) == len(y) for x, y in per_case):
-            d = np.array([np.subtract(x, y) for x, y in per_case])
-            if np.all(np.isfinite(d)):
-                c = stats.crossed_ci(d)
-                seed_word = "seed" if len(seeds) == 1 else "seeds"
-                unit = f"{len(seeds)} {seed_word} x {d.shape[1]} cases"
-                return Difference(c["mean"], c["ci95"], unit)
-        diffs = [_value(ra[s], metric) - _value(rb[s], metric) for s in seeds]
-        seed_part = stats.mean_ci(diffs)["ci95"] if len(seeds) > 1 else 0.0
-        case_part = float(np.mean([
-            math.hypot(_ci(ra[s], metric), _ci(rb[s], metric)) for s in seeds
-        ]))  # fmt: skip
-        unit = f"{len(seeds)} seed{'s' if len(seeds) > 1 else ''}, each over its cases"
-        return Difference(float(np.mean(diffs)), math.hypot(seed_part, case_part), unit)
-
-
-def _ci(r: Mapping, metric: str) -> float:
-    return float(r["metrics"][metric].get("ci95", math.nan))
-
-
-def _value(r: Mapping, metric: str) -> float:
-    return float(r["metrics"].get(metric, {"mean": math.nan})["mean"])
 
 
 def _fmt(s: Mapping[str, float]) -> str:
@@ -201,8 +92,10 @@ def poisson_correlation(recs: Records) -> Verdict:
     g = recs.summary("poisson", "genuq", "correlation_error")
     v = recs.summary("poisson", "vi", "correlation_error")
     ok = v["mean"] >= 0.8 and g["mean"] <= 0.7 * v["mean"]
-    return Verdict(f"correlation_error genuq {_fmt(g)}, vi {_fmt(v)} "
-                   f"(ratio {g['mean'] / v['mean']:.3g})", _verdict(ok))  # fmt: skip
+    return Verdict(
+        f"correlation_error genuq {_fmt(g)}, vi {_fmt(v)} (ratio {g['mean'] / v['mean']:.3g})",
+        _verdict(ok),
+    )
 
 
 def porous_mean(recs: Records) -> Verdict:
@@ -281,8 +174,9 @@ def regrad_depth(recs: Records) -> Verdict:
         r = recs.summary(p, "regrad", "ood_auroc")["mean"]
         u = recs.summary(p, variant, "ood_auroc")["mean"]
         rel = (r - 0.5) / (u - 0.5) - 1 if u > 0.5 else math.nan
-        parts.append(f"{p} AUROC {r:.3g} vs uniform {u:.3g} (gain {d}; "
-                     f"{100 * rel:+.0f} % above chance)")  # fmt: skip
+        parts.append(
+            f"{p} AUROC {r:.3g} vs uniform {u:.3g} (gain {d}; {100 * rel:+.0f} % above chance)"
+        )
         ok &= d.above_zero()
     return Verdict("; ".join(parts), _verdict(ok))
 
@@ -304,8 +198,11 @@ def _seconds_per_sample(r: Mapping) -> float:
 
 
 def ecsg_fast(recs: Records) -> Verdict:
-    problems = [p for p in recs.problems("ecsg")
-                if all(recs.runs(p, m, recs.main_ratio) for m in ("genuq", "flow"))]  # fmt: skip
+    problems = [
+        p
+        for p in recs.problems("ecsg")
+        if all(recs.runs(p, m, recs.main_ratio) for m in ("genuq", "flow"))
+    ]
     if not problems:
         return Verdict("–", NOT_RUN, "needs ecsg, genuq and flow on one problem")
     parts, ok = [], True
@@ -332,41 +229,100 @@ OOD_THRESHOLD = (
 PAIRED = "paired 95 % interval over seeds x test cases"
 # (paper, claim, threshold, the paper's value, check)
 CLAIMS: tuple[tuple[str, str, str, str, Callable[[Records], Verdict]], ...] = (
-    ("000 GenUQ", "elu: GenUQ's energy distance is far below VI's and the flow's",
-     f"ED genuq − vi and genuq − flow below 0 ({PAIRED})", "0.0020 vs VI 0.2643 (132x)",
-     elu_energy_distance),
-    ("000 GenUQ", "poisson: GenUQ's samples match the data better than VI's and the flow's",
-     f"ES and ED genuq − vi and genuq − flow below 0 ({PAIRED})", "figures only",
-     poisson_scores),
-    ("000 GenUQ", "poisson: VI's samples lose the correlation structure GenUQ keeps",
-     "correlation_error vi ≥ 0.8 and genuq ≤ 0.7 × vi", "figures only", poisson_correlation),
-    ("000 GenUQ", "porous: GenUQ's mean outperforms the deterministic model, VI and the flow",
-     f"rel_l2_mean genuq − deterministic ≤ 0 (mean), genuq − vi and genuq − flow below 0 "
-     f"({PAIRED})", "figures only (outperforms in L² mean error)", porous_mean),
-    ("000 GenUQ", "GenUQ converges for r ≤ 1.6 % and does not converge at large ratios",
-     "every genuq run with r ≤ 0.016 ok; every one with r ≥ 0.064 DnC (diverged or no gain)",
-     "Table 1: DnC above 6.4 %", ratio_convergence),
-    ("001 regrad", "the gradient score separates out-of-distribution inputs", OOD_THRESHOLD,
-     "AUROC gains of 30-60 % over baselines", ood_separation("regrad")),
-    ("001 regrad", "layer-selective weights (deeper layers more) detect OOD better than uniform",
-     f"AUROC regrad − regrad_uniform above 0 on every problem ({PAIRED})",
-     "30-60 % better detection", regrad_depth),
-    ("002 isograd", "the isotropic gradient-norm score separates out-of-distribution inputs",
-     OOD_THRESHOLD, "–", ood_separation("isograd")),
-    ("002 isograd", "the isotropic estimate is a correct epistemic uncertainty (ranks errors)",
-     "score_error_spearman_test's 95 % interval above 0 on every problem "
-     "(our proxy: no MCMC reference posterior is computed)",
-     "close agreement with MCMC, improving with size", isograd_ranks_errors),
-    ("003 ECSG", "sampling is one network pass: several times faster than parameter-space "
-     "generators", "ecsg predict seconds per sample ≤ ½ of genuq's and flow's, same device, "
-     "every problem", "several times faster", ecsg_fast),
-    ("004 DECU", "the ensemble's mutual information is higher on under-represented inputs",
-     OOD_THRESHOLD, "–", ood_separation("decu")),
-    ("ensemble", "deep-ensemble disagreement separates out-of-distribution inputs",
-     OOD_THRESHOLD, "–", ood_separation("ensemble")),
-    ("laplace", "the linearised Laplace predictive variance separates out-of-distribution "
-     "inputs", OOD_THRESHOLD, "–", ood_separation("laplace")),
-)  # fmt: skip
+    (
+        "000 GenUQ",
+        "elu: GenUQ's energy distance is far below VI's and the flow's",
+        f"ED genuq − vi and genuq − flow below 0 ({PAIRED})",
+        "0.0020 vs VI 0.2643 (132x)",
+        elu_energy_distance,
+    ),
+    (
+        "000 GenUQ",
+        "poisson: GenUQ's samples match the data better than VI's and the flow's",
+        f"ES and ED genuq − vi and genuq − flow below 0 ({PAIRED})",
+        "figures only",
+        poisson_scores,
+    ),
+    (
+        "000 GenUQ",
+        "poisson: VI's samples lose the correlation structure GenUQ keeps",
+        "correlation_error vi ≥ 0.8 and genuq ≤ 0.7 × vi",
+        "figures only",
+        poisson_correlation,
+    ),
+    (
+        "000 GenUQ",
+        "porous: GenUQ's mean outperforms the deterministic model, VI and the flow",
+        f"rel_l2_mean genuq − deterministic ≤ 0 (mean), genuq − vi and genuq − flow below 0 "
+        f"({PAIRED})",
+        "figures only (outperforms in L² mean error)",
+        porous_mean,
+    ),
+    (
+        "000 GenUQ",
+        "GenUQ converges for r ≤ 1.6 % and does not converge at large ratios",
+        "every genuq run with r ≤ 0.016 ok; every one with r ≥ 0.064 DnC (diverged or no gain)",
+        "Table 1: DnC above 6.4 %",
+        ratio_convergence,
+    ),
+    (
+        "001 regrad",
+        "the gradient score separates out-of-distribution inputs",
+        OOD_THRESHOLD,
+        "AUROC gains of 30-60 % over baselines",
+        ood_separation("regrad"),
+    ),
+    (
+        "001 regrad",
+        "layer-selective weights (deeper layers more) detect OOD better than uniform",
+        f"AUROC regrad − regrad_uniform above 0 on every problem ({PAIRED})",
+        "30-60 % better detection",
+        regrad_depth,
+    ),
+    (
+        "002 isograd",
+        "the isotropic gradient-norm score separates out-of-distribution inputs",
+        OOD_THRESHOLD,
+        "–",
+        ood_separation("isograd"),
+    ),
+    (
+        "002 isograd",
+        "the isotropic estimate is a correct epistemic uncertainty (ranks errors)",
+        "score_error_spearman_test's 95 % interval above 0 on every problem "
+        "(our proxy: no MCMC reference posterior is computed)",
+        "close agreement with MCMC, improving with size",
+        isograd_ranks_errors,
+    ),
+    (
+        "003 ECSG",
+        "sampling is one network pass: several times faster than parameter-space generators",
+        "ecsg predict seconds per sample ≤ ½ of genuq's and flow's, same device, every problem",
+        "several times faster",
+        ecsg_fast,
+    ),
+    (
+        "004 DECU",
+        "the ensemble's mutual information is higher on under-represented inputs",
+        OOD_THRESHOLD,
+        "–",
+        ood_separation("decu"),
+    ),
+    (
+        "ensemble",
+        "deep-ensemble disagreement separates out-of-distribution inputs",
+        OOD_THRESHOLD,
+        "–",
+        ood_separation("ensemble"),
+    ),
+    (
+        "laplace",
+        "the linearised Laplace predictive variance separates out-of-distribution inputs",
+        OOD_THRESHOLD,
+        "–",
+        ood_separation("laplace"),
+    ),
+)
 
 
 def claims_table(
@@ -377,10 +333,17 @@ def claims_table(
     rows = []
     for paper, claim, threshold, paper_value, check in CLAIMS:
         v = check(recs)
-        rows.append({
-            "paper": paper, "claim": claim, "threshold": threshold, "ours": v.ours,
-            "paper_value": paper_value, "verdict": v.verdict, "reason": v.reason,
-        })  # fmt: skip
+        rows.append(
+            {
+                "paper": paper,
+                "claim": claim,
+                "threshold": threshold,
+                "ours": v.ours,
+                "paper_value": paper_value,
+                "verdict": v.verdict,
+                "reason": v.reason,
+            }
+        )
     md = ["| " + " | ".join(FIELDS) + " |", "|" + "---|" * len(FIELDS)]
     md += ["| " + " | ".join(str(r[f]).replace("|", "/") for f in FIELDS) + " |" for r in rows]
     log.info("claims: %s", {r["claim"][:40]: r["verdict"] for r in rows})

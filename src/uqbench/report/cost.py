@@ -15,9 +15,14 @@ def cost_table(benchmarks: Mapping[str, Sequence[Mapping[str, float]]]) -> list[
         if not bs:
             continue
         wall = [b["s"] for b in bs]
-        rows.append({
-            "rule": rule, "jobs": len(bs), "wall_s_total": round(sum(wall), 2),
-            "wall_s_mean": round(sum(wall) / len(wall), 2), "wall_s_max": round(max(wall), 2),
-            "max_rss_mb": round(max(b["max_rss"] for b in bs), 1),
-        })  # fmt: skip
+        rows.append(
+            {
+                "rule": rule,
+                "jobs": len(bs),
+                "wall_s_total": round(sum(wall), 2),
+                "wall_s_mean": round(sum(wall) / len(wall), 2),
+                "wall_s_max": round(max(wall), 2),
+                "max_rss_mb": round(max(b["max_rss"] for b in bs), 1),
+            }
+        )
     return rows

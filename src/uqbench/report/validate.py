@@ -77,9 +77,18 @@ def reference_rows(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
             mean = float(v.mean()) if v.size else math.nan
             tol = tolerance(metric, mean, std, oracle_std) if v.size else math.nan
             for seed, value in sorted(by_seed.items()):
-                rows.append({"method": method, "metric": metric, "seed": seed, "value": value,
-                             "mean": mean, "seed_std": std, "seeds": int(v.size),
-                             "tolerance": tol})  # fmt: skip
+                rows.append(
+                    {
+                        "method": method,
+                        "metric": metric,
+                        "seed": seed,
+                        "value": value,
+                        "mean": mean,
+                        "seed_std": std,
+                        "seeds": int(v.size),
+                        "tolerance": tol,
+                    }
+                )
     return rows
 
 
@@ -104,11 +113,14 @@ def check_against_reference(
         ok = (
             math.isnan(new) if math.isnan(value) else math.isfinite(new) and abs(new - value) <= tol
         )
-        lines.append(f"{'ok  ' if ok else 'FAIL'} {method:14s} {metric:16s} seed {seed}: "
-                     f"{new:.4g} vs reference {value:.4g} ± {tol:.3g}")  # fmt: skip
+        lines.append(
+            f"{'ok  ' if ok else 'FAIL'} {method:14s} {metric:16s} seed {seed}: "
+            f"{new:.4g} vs reference {value:.4g} ± {tol:.3g}"
+        )
         if not ok:
-            failures.append(f"{method} {metric} (seed {seed}): {new:.4g} outside "
-                            f"{value:.4g} ± {tol:.3g}")  # fmt: skip
+            failures.append(
+                f"{method} {metric} (seed {seed}): {new:.4g} outside {value:.4g} ± {tol:.3g}"
+            )
     failures += [f"{m} {k}: missing from the run" for m, k in sorted(wanted - seen)]
     for line in lines:
         log.info(line)

@@ -135,10 +135,12 @@ def evaluate_splits(
             if split == "ood":
                 test["metrics"].update(
                     epistemic_metrics(s_test, s_shift, e_test, e_shift)
-                    if ok else {k: NAN for k in EPISTEMIC}
-                )  # fmt: skip
+                    if ok
+                    else {k: NAN for k in EPISTEMIC}
+                )
     for split, (result, _, _) in scored.items():
         io.write_metrics(result, outputs[split])
-        log.info("%s: %s", outputs[split],
-                 {k: round(v["mean"], 5) for k, v in result["metrics"].items()})  # fmt: skip
+        log.info(
+            "%s: %s", outputs[split], {k: round(v["mean"], 5) for k, v in result["metrics"].items()}
+        )
     return {split: result for split, (result, _, _) in scored.items()}

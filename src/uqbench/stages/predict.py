@@ -32,13 +32,18 @@ def _attrs(state: Mapping[str, Any], split: str, **extra: Any) -> dict[str, Any]
     """A prediction file's attributes: run identity (no ratio attribute for a method that
     does not sweep it), status and cost."""
     attrs = {
-        "problem": state["problem"], "method": state["method"],
-        "base_method": state.get("base_method", state["method"]), "seed": state["seed"],
-        "split": split, "config_hash": state["config_hash"], "status": state["status"],
+        "problem": state["problem"],
+        "method": state["method"],
+        "base_method": state.get("base_method", state["method"]),
+        "seed": state["seed"],
+        "split": split,
+        "config_hash": state["config_hash"],
+        "status": state["status"],
         "status_reason": state.get("status_reason", ""),
-        "train_seconds": state["train_seconds"], "n_params": state["n_params"],
+        "train_seconds": state["train_seconds"],
+        "n_params": state["n_params"],
         "n_stochastic": state["n_stochastic"],
-    }  # fmt: skip
+    }
     if state["ratio"] is not None:
         attrs["ratio"] = float(state["ratio"])
     attrs.update(extra)
@@ -110,11 +115,17 @@ def predict_oracle(
     """
     sampler = make_problem(problem, settings)
     state = {
-        "problem": problem, "method": ORACLE, "base_method": ORACLE, "ratio": None,
-        "seed": seed, "status": "ok",
-        "config_hash": config_hash(problem, settings, seed), "train_seconds": 0.0,
-        "n_params": 0, "n_stochastic": 0,
-    }  # fmt: skip
+        "problem": problem,
+        "method": ORACLE,
+        "base_method": ORACLE,
+        "ratio": None,
+        "seed": seed,
+        "status": "ok",
+        "config_hash": config_hash(problem, settings, seed),
+        "train_seconds": 0.0,
+        "n_params": 0,
+        "n_stochastic": 0,
+    }
     for path, out in _pairs([str(p) for p in data_paths], [str(o) for o in outputs]):
         ds = io.read_data(path, problem=problem)
         split = ds.attrs["split"]
@@ -128,5 +139,11 @@ def predict_oracle(
         io.write_dataset(
             io.prediction_dataset(samples, ds["output"].dims[2:], ds.coords, attrs), out
         )
-        log.info("oracle %s/%s: %d draws x %d cases in %.2f s", problem, split, n_samples,
-                 samples.shape[1], seconds)  # fmt: skip
+        log.info(
+            "oracle %s/%s: %d draws x %d cases in %.2f s",
+            problem,
+            split,
+            n_samples,
+            samples.shape[1],
+            seconds,
+        )

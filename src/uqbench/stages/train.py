@@ -51,8 +51,7 @@ def _load(model_path: str, device: torch.device) -> tuple[Method, dict[str, Any]
 def _pretrained(path: str, device: torch.device, method: str) -> Method:
     base, state = _load(path, device)
     if state["status"] not in SCORED:
-        raise ValueError(f"{path}: the {base.name} model diverged; {method} has nothing to "
-                         "work on")  # fmt: skip
+        raise ValueError(f"{path}: the {base.name} model diverged; {method} has nothing to work on")
     return base
 
 
@@ -86,8 +85,16 @@ def train(
 
     Returns the status (``catalogue.STATUSES``; the checkpoint records it and the reason).
     """
-    m = make_method(method, problem, dict(hyper), ratio=ratio, seed=seed, device=device,
-                    recipe=recipe, variant_of=variant_of)  # fmt: skip
+    m = make_method(
+        method,
+        problem,
+        dict(hyper),
+        ratio=ratio,
+        seed=seed,
+        device=device,
+        recipe=recipe,
+        variant_of=variant_of,
+    )
     log.info("training %s on %s (ratio %s, seed %d) on %s", method, problem, ratio, seed, m.device)
     train_data = read_pairs(train_path, problem, m.device, augment=True)
     val_data = read_pairs(val_path, problem, m.device)
@@ -126,10 +133,14 @@ def train(
     state = m.state_dict()
     state.update(checks)
     state.update(
-        status=status, status_reason=reason, train_seconds=seconds, device=str(m.device),
-        n_params=m.n_params, n_stochastic=m.n_stochastic,
+        status=status,
+        status_reason=reason,
+        train_seconds=seconds,
+        device=str(m.device),
+        n_params=m.n_params,
+        n_stochastic=m.n_stochastic,
         config_hash=config_hash(problem, method, ratio, seed, hyper, recipe),
-    )  # fmt: skip
+    )
     io.save_checkpoint(state, model_path)
     identity = {"problem": problem, "method": method, "ratio": ratio, "seed": seed}
     io.write_training_log(history, identity, log_path)
