@@ -97,8 +97,9 @@ def test_the_truth_statistics_file_gives_the_same_metrics_and_names_a_mismatch(t
     out = {s: tmp_path / f"{s}.json" for s in SPLITS}
     plain = _evaluate(tmp_path, out)
     truth = {s: tmp_path / f"{s}_truth.nc" for s in SPLITS}
-    for s in SPLITS:
-        write_truth_statistics(tmp_path / f"{s}_data.nc", truth[s])
+    write_truth_statistics({s: tmp_path / f"{s}_data.nc" for s in SPLITS}, truth)
+    with pytest.raises(ValueError, match="data splits"):
+        write_truth_statistics({"test": tmp_path / "test_data.nc"}, truth)
     splits = [*out, "calib"]
     preds = {s: tmp_path / f"{s}_pred.nc" for s in splits}
     data = {s: tmp_path / f"{s}_data.nc" for s in splits}

@@ -188,9 +188,7 @@ def benchmark_files(wildcards=None):
     """Benchmark files of every data, truth-statistics, train, predict and evaluate job, by
     rule."""
     files = {"data": [f"benchmarks/data/{p}/{s}.tsv" for p in config["problems"] for s in SPLITS]}
-    files["truth"] = [
-        f"benchmarks/truth/{p}/{s}.tsv" for p in config["problems"] for s in EVAL_SPLITS
-    ]
+    files["truth"] = [f"benchmarks/truth/{p}.tsv" for p in config["problems"]]
     for step in ("train", "predict", "evaluate"):
         files[step] = [
             f

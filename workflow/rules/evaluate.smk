@@ -24,17 +24,20 @@ rule evaluate:
         "../../scripts/evaluate.py"
 
 
-# What the metrics need of a split's realizations alone (sorted realizations, the truth's
-# energy and correlation terms, variogram sums): once per split, read by every evaluate job.
+# What the metrics need of the realizations alone (sorted realizations, the truth's energy and
+# correlation terms, variogram sums): once per problem for the test split and every rung,
+# read by every evaluate job (one job: its start-up costs more than its work on small data).
 rule truth_statistics:
     input:
-        "results/data/{problem}/{split}.nc",
+        **{s: f"results/data/{{problem}}/{s}.nc" for s in EVAL_SPLITS},
     output:
-        "results/truth/{problem}/{split}.nc",
+        **{s: f"results/truth/{{problem}}/{s}.nc" for s in EVAL_SPLITS},
+    params:
+        splits=EVAL_SPLITS,
     log:
-        "logs/truth/{problem}/{split}.log",
+        "logs/truth/{problem}.log",
     benchmark:
-        "benchmarks/truth/{problem}/{split}.tsv"
+        "benchmarks/truth/{problem}.tsv"
     conda:
         "../../envs/uqbench.yaml"
     script:

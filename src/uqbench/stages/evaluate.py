@@ -32,16 +32,21 @@ NAN = {"mean": math.nan, "ci95": math.nan, "n": 0}
 Path = str | os.PathLike[str]
 
 
-def write_truth_statistics(data: Path, output: Path) -> None:
-    """The truth's statistics of one split (``metrics.evaluate.truth_statistics``) from its
-    data file, written once for every method's evaluation (sorted realizations as float32:
-    the data's own precision, so exactly)."""
-    ds = io.read_data(data)
-    y = torch.from_numpy(ds["output"].values).double().flatten(2).transpose(0, 1)
-    stats = {k: v.numpy() for k, v in truth_statistics(y).items()}
-    stats["sorted"] = stats["sorted"].astype(np.float32)
-    attrs = {k: ds.attrs[k] for k in ("problem", "split", "seed", "config_hash")}
-    io.write_dataset(io.truth_dataset(stats, attrs), output)
+def write_truth_statistics(data: Mapping[str, Path], outputs: Mapping[str, Path]) -> None:
+    """The truth's statistics (``metrics.evaluate.truth_statistics``) of each split's data
+    file ``data[split]`` into ``outputs[split]``, written once for every method's evaluation
+    (sorted realizations as float32: the data's own precision, so exactly)."""
+    if set(data) != set(outputs):
+        raise ValueError(
+            f"truth statistics: data splits {sorted(data)} != outputs {sorted(outputs)}"
+        )
+    for split, path in data.items():
+        ds = io.read_data(path)
+        y = torch.from_numpy(ds["output"].values).double().flatten(2).transpose(0, 1)
+        stats = {k: v.numpy() for k, v in truth_statistics(y).items()}
+        stats["sorted"] = stats["sorted"].astype(np.float32)
+        attrs = {k: ds.attrs[k] for k in ("problem", "split", "seed", "config_hash")}
+        io.write_dataset(io.truth_dataset(stats, attrs), outputs[split])
 
 
 def _score(
