@@ -139,8 +139,8 @@ def test_the_toy_truth_is_the_closed_form(toy):
 
 # pno cannot represent this law: its dropout masks are independent per grid point (the
 # pointwise MLP h) and per wavenumber (g), so no mask pattern makes one global amplitude A,
-# and the energy score then trades spread for sharpness (0.41-0.53 over p in 0.1-0.3 and
-# 60-150 epochs). Its own test below pins that finding; the generic windows skip it.
+# and the energy score then trades spread for sharpness (spread ratio 0.27-0.52 over data
+# and method seeds 0-4). Its own test below checks that finding; the generic windows skip it.
 MISSPECIFIED = ("pno",)
 
 
@@ -166,7 +166,9 @@ def test_pno_under_disperses_where_dropout_cannot_make_the_amplitude(toy):
     s = fitted("pno", toy)
     spread = float(s.var(0).mean() / toy["variance"].mean())
     coverage = float(interval_coverage(s, toy["truth"], 0.9).mean())
-    assert 0.25 < spread < 0.8, spread
-    assert 0.6 < coverage < 0.9, coverage
+    # over data and method seeds 0-4: spread 0.27-0.52, coverage 0.76-0.85, and pno's
+    # correlation error 1.8-3.3x genuq's
+    assert 0.2 < spread < 0.7, spread
+    assert 0.7 < coverage < 0.88, coverage
     pno, genuq = exact_correlation_error(s, toy), exact_correlation_error(fitted("genuq", toy), toy)
-    assert pno > 2 * genuq, (pno, genuq)
+    assert pno > 1.5 * genuq, (pno, genuq)
