@@ -11,27 +11,28 @@ TINY = REPO / "tests" / "config" / "tiny.yaml"  # the whole tiny study, as the R
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 
 
-def run_snakemake(
-    workdir: Path, *args: str, configfiles: tuple[Path, ...] = (), check: bool = True
-) -> subprocess.CompletedProcess:
-    """Run the workflow of this checkout in ``workdir`` with the tiny config.
-
-    ``args`` (targets, flags) come first: ``--configfile`` takes several values and would
-    swallow a target written after it. ``configfiles`` are layered over the tiny config.
-    """
-    cmd = [
+def snakemake_cmd(workdir: Path, *args: str, configfiles: tuple[Path, ...] = ()) -> list[str]:
+    """The command that runs the workflow of this checkout in ``workdir`` with the tiny
+    config. ``args`` (targets, flags) come first: ``--configfile`` takes several values and
+    would swallow a target written after it. ``configfiles`` are layered over the tiny one."""
+    return [
         str(SNAKEMAKE),
         "--snakefile",
         str(REPO / "Snakefile"),
         "--directory",
         str(workdir),
-        "--cores",
-        "2",
         *args,
         "--configfile",
         str(TINY),
         *map(str, configfiles),
     ]
+
+
+def run_snakemake(
+    workdir: Path, *args: str, configfiles: tuple[Path, ...] = (), check: bool = True
+) -> subprocess.CompletedProcess:
+    """Run the workflow in ``workdir`` on 2 cores (see ``snakemake_cmd``)."""
+    cmd = snakemake_cmd(workdir, "--cores", "2", *args, configfiles=configfiles)
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     if check and proc.returncode != 0:
         out = f"{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"

@@ -1,9 +1,11 @@
-"""Reliability of the study: same seed same numbers, a killed run resumes to the same
-numbers with no half-written file, and a diverging method is reported, not hidden."""
+"""Reliability of the study: a killed run resumes to the same numbers (and data) as an
+uninterrupted one, with no half-written file; another seed gives other numbers; a diverging
+method is reported, not hidden."""
 
 import json
 import math
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -13,7 +15,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from tests.workflow.conftest import REPO, SNAKEMAKE, TINY, run_snakemake
+from tests.workflow.conftest import REPO, run_snakemake, snakemake_cmd
 from uqbench import io
 from uqbench.metrics.catalogue import CALIBRATED, METRICS
 from uqbench.problems import SPLITS
@@ -62,7 +64,7 @@ def test_diverging_method_is_reported_and_the_study_completes(reference):
     dnc = [k for k, v in cells.items() if v == "DnC"]
     assert len(dnc) == len(METRICS) + len(CALIBRATED), cells  # aleatoric and +cp
     assert (
-        "| elu | vi | 0.05 | DnC | DnC | DnC |"
+        "| elu | vi | 0.05 | 1 DnC | DnC | DnC |"
         in (reference / "results/tables/ratio_study.md").read_text()
     )
     for method, ratio in (("deterministic", "na"), ("genuq", "0.05")):
@@ -73,21 +75,24 @@ def test_diverging_method_is_reported_and_the_study_completes(reference):
     assert (reference / "results/figures/ratio_study.png").exists()
 
 
-def test_same_config_same_numbers_other_seed_other_numbers(reference, tmp_path):
-    again = tmp_path / "again"
-    run_snakemake(again, configfiles=(RELIABILITY,))
+def assert_same_data(a: Path, b: Path) -> None:
     for split in SPLITS:
-        a = xr.load_dataset(reference / f"results/data/elu/{split}.nc", engine="h5netcdf")
-        b = xr.load_dataset(again / f"results/data/elu/{split}.nc", engine="h5netcdf")
+        da = xr.load_dataset(a / f"results/data/elu/{split}.nc", engine="h5netcdf")
+        db = xr.load_dataset(b / f"results/data/elu/{split}.nc", engine="h5netcdf")
         for var in ("input", "output"):
-            np.testing.assert_array_equal(a[var].values, b[var].values)
-    assert_same_metrics(reference, again)
+            np.testing.assert_array_equal(da[var].values, db[var].values)
 
-    other = tmp_path / "other_seed.yaml"
-    other.write_text("seeds: [1]\n")
-    run_snakemake(again, configfiles=(RELIABILITY, other))
-    s0 = json.loads((again / "results/metrics/elu/genuq/r0.05/s0/test.json").read_text())
-    s1 = json.loads((again / "results/metrics/elu/genuq/r0.05/s1/test.json").read_text())
+
+def test_other_seed_other_numbers(reference, tmp_path):
+    """Seed 1 in a copy of the reference study: only its runs are made, and they differ."""
+    other = tmp_path / "other"
+    shutil.copytree(reference, other, ignore=shutil.ignore_patterns(".snakemake"))
+    seed1 = tmp_path / "seed1.yaml"
+    seed1.write_text("seeds: [1]\n")
+    target = "results/metrics/elu/genuq/r0.05/s1/test.json"
+    run_snakemake(other, target, configfiles=(RELIABILITY, seed1))
+    s0 = json.loads((other / "results/metrics/elu/genuq/r0.05/s0/test.json").read_text())
+    s1 = json.loads((other / target).read_text())
     assert s0["metrics"]["energy_distance"] != s1["metrics"]["energy_distance"]
 
 
@@ -109,18 +114,7 @@ def readable(path: Path) -> None:
 def test_killed_study_resumes_to_the_same_numbers(reference, tmp_path):
     work = tmp_path / "killed"
     work.mkdir()
-    cmd = [
-        str(SNAKEMAKE),
-        "--snakefile",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(work),
-        "--cores",
-        "2",
-        "--configfile",
-        str(TINY),
-        str(RELIABILITY),
-    ]
+    cmd = snakemake_cmd(work, "--cores", "2", configfiles=(RELIABILITY,))
     proc = subprocess.Popen(
         cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
@@ -146,4 +140,5 @@ def test_killed_study_resumes_to_the_same_numbers(reference, tmp_path):
     # incomplete jobs, since a kill between a job's last atomic write and Snakemake's
     # bookkeeping leaves complete files that Snakemake still marks incomplete
     run_snakemake(work, configfiles=(RELIABILITY,))
-    assert_same_metrics(reference, work)
+    assert_same_metrics(reference, work)  # and so: same config, same numbers
+    assert_same_data(reference, work)
