@@ -8,6 +8,7 @@ import scoringrules as sr
 import torch
 
 from uqbench.metrics.scores import (
+    central_interval,
     crps,
     energy_distance,
     energy_score,
@@ -140,3 +141,22 @@ def test_random_pairs_are_all_pairs_when_few():
     # just above the threshold: a sample of distinct pairs covering the index range
     q = random_pairs(64, 2000)
     assert len({tuple(x) for x in q.tolist()}) == 2000 and q.max() == 63
+
+
+@pytest.mark.parametrize("m", [2, 3, 5, 20, 33, 256])
+@pytest.mark.parametrize("level", [0.5, 0.9, 0.95])
+def test_central_interval_is_torch_quantile_from_the_tails(m, level):
+    """Both ends equal torch.quantile's (linear interpolation) to the bit, with ties, and NaN
+    where any sample of a position is NaN (the tails path for large m, the sort for small)."""
+    g = torch.Generator().manual_seed(m)
+    x = torch.randn(m, 7, 50, generator=g, dtype=torch.float64)
+    x[:, 0, :10] = x[0, 0, :10]  # ties: every sample equal
+    x[: m // 2, 1] = 0.5  # ties: half the samples
+    x[m - 1, 2, 3] = math.nan
+    x[0, 3, 4] = math.nan
+    lo, hi = central_interval(x, level)
+    q = torch.quantile(x, torch.tensor([(1 - level) / 2, (1 + level) / 2], dtype=x.dtype), dim=0)
+    for got, want in ((lo, q[0]), (hi, q[1])):
+        assert torch.equal(torch.isnan(got), torch.isnan(want))
+        assert torch.equal(got.nan_to_num(), want.nan_to_num())
+    assert bool(torch.isnan(lo[2, 3])) and bool(torch.isnan(hi[3, 4]))
