@@ -56,6 +56,7 @@ def bands(ds: xr.Dataset, src: Mapping[str, np.ndarray]) -> plt.Figure:
     if kind == "field":
         return _std_maps(ds, src, cases)
     fig, axes = grid(len(methods), len(cases), sharex=True, sharey=kind == "curve")
+    drawn: list[np.ndarray] = []  # every curve's values, for the limits set once at the end
     for row, name in zip(axes, methods, strict=True):
         for ax, c in zip(row, cases, strict=True):
             s = src[name][:, c]
@@ -63,15 +64,33 @@ def bands(ds: xr.Dataset, src: Mapping[str, np.ndarray]) -> plt.Figure:
                 _bar(ax, ds, c)
                 _points(ax, truth[:, c], s, name)
             else:
-                m, lo, hi = _band(truth[:, c])
-                ax.fill_between(ds["x"], lo, hi, color="0.8", lw=0, label="truth 95 %")
-                ax.plot(ds["x"], m, color="k", lw=0.8, ls="--", label="truth mean")
+                # autoscaling after each artist re-limits every shared axis: quadratic in
+                # the panels (6 of the 8 s of a 48-panel figure); limits are set once below
+                ax.set_autoscale_on(False)
+                tm, tlo, thi = _band(truth[:, c])
                 m, lo, hi = _band(s)
+                ax.fill_between(ds["x"], tlo, thi, color="0.8", lw=0, label="truth 95 %")
+                ax.plot(ds["x"], tm, color="k", lw=0.8, ls="--", label="truth mean")
                 ax.fill_between(ds["x"], lo, hi, color=color(name), alpha=0.35, lw=0)
                 ax.plot(ds["x"], m, color=color(name), lw=1, label=name)
+                drawn += [tm, tlo, thi, m, lo, hi]
             ax.set_title(f"{name}, case {c}")
+    if kind == "curve":
+        _limits(axes[0, 0], ds["x"].values, drawn)
     axes[0, 0].legend(loc="best", fontsize=8)
     return fig
+
+
+def _padded(v: np.ndarray) -> tuple[float, float]:
+    """The range of v's finite values with matplotlib's default 5 % margins."""
+    lo, hi = float(np.nanmin(v)), float(np.nanmax(v))
+    return lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo)
+
+
+def _limits(ax: plt.Axes, x: np.ndarray, ys: list[np.ndarray]) -> None:
+    """x and y limits of the curves drawn (the axes sharing them follow)."""
+    ax.set_xlim(*_padded(x))
+    ax.set_ylim(*_padded(np.concatenate([np.ravel(v) for v in ys])))
 
 
 def _std_maps(ds: xr.Dataset, src: Mapping[str, np.ndarray], cases: list[int]) -> plt.Figure:
