@@ -122,6 +122,47 @@ def point_validation(model: torch.nn.Module, val: Data) -> Validation:
     return validate
 
 
+def _optimizer(
+    params: list[torch.nn.Parameter], decay: Collection[torch.nn.Parameter], optim: Optim
+) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler | None]:
+    """AdamW with weight decay on ``decay`` only, and the cosine schedule if asked for."""
+    decayed = {id(p) for p in decay}
+    groups = [
+        {"params": [p for p in params if id(p) in decayed], "weight_decay": optim.weight_decay},
+        {"params": [p for p in params if id(p) not in decayed], "weight_decay": 0.0},
+    ]
+    opt = torch.optim.AdamW([g for g in groups if g["params"]], lr=optim.lr)
+    if optim.schedule != "cosine":
+        return opt, None
+    return opt, torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(optim.epochs, 1))
+
+
+def _epoch(
+    loss_fn: Callable[..., torch.Tensor],
+    train: Data,
+    opt: torch.optim.Optimizer,
+    batch_size: int,
+    gen: torch.Generator,
+    with_index: bool,
+) -> float:
+    """One pass over ``train`` in mini-batches of a permutation drawn from ``gen`` (then the
+    augmentations, in batch order); returns the mean training loss per pair."""
+    n = train.inputs.shape[0]
+    perm = torch.randperm(n, generator=gen).to(train.inputs.device)
+    total = torch.zeros((), device=train.inputs.device)
+    for i in range(0, n, batch_size):
+        idx = perm[i : i + batch_size]
+        a, y = train.inputs[idx], train.outputs[idx]
+        if train.augment is not None:
+            a, y = train.augment(a, y, gen)
+        loss = loss_fn(a, y, idx) if with_index else loss_fn(a, y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        total += loss.detach() * idx.numel()
+    return total.item() / n  # one sync per epoch
+
+
 def train_loop(
     loss_fn: Callable[..., torch.Tensor],
     params: Iterable[torch.nn.Parameter],
@@ -165,17 +206,7 @@ def train_loop(
     with torch_fork(seed, "global", tag):
         history = [] if history is None else history
         params = [p for p in params if p.requires_grad]
-        decayed = {id(p) for p in decay}
-        groups = [
-            {"params": [p for p in params if id(p) in decayed], "weight_decay": optim.weight_decay},
-            {"params": [p for p in params if id(p) not in decayed], "weight_decay": 0.0},
-        ]
-        opt = torch.optim.AdamW([g for g in groups if g["params"]], lr=optim.lr)
-        sched = (
-            torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(optim.epochs, 1))
-            if optim.schedule == "cosine"
-            else None
-        )
+        opt, sched = _optimizer(params, decay, optim)
         n = train.inputs.shape[0]
         gen = torch_generator(seed, "train", tag)
         offset = history[-1]["seconds"] if history else 0.0
@@ -202,19 +233,7 @@ def train_loop(
         best_state = [p.detach().clone() for p in params]
         for epoch in range(1, optim.epochs + 1):
             t0 = time.perf_counter()
-            perm = torch.randperm(n, generator=gen).to(train.inputs.device)
-            total = torch.zeros((), device=train.inputs.device)
-            for i in range(0, n, optim.batch_size):
-                idx = perm[i : i + optim.batch_size]
-                a, y = train.inputs[idx], train.outputs[idx]
-                if train.augment is not None:
-                    a, y = train.augment(a, y, gen)
-                loss = loss_fn(a, y, idx) if with_index else loss_fn(a, y)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                total += loss.detach() * idx.numel()
-            mean = total.item() / n  # one sync per epoch
+            mean = _epoch(loss_fn, train, opt, optim.batch_size, gen, with_index)
             row = record(epoch, mean, n / (time.perf_counter() - t0))
             if sched is not None:
                 sched.step()
