@@ -55,6 +55,41 @@ def _pretrained(path: str, device: torch.device, method: str) -> Method:
     return base
 
 
+def _checks(
+    m: Method,
+    history: list[dict[str, float]],
+    val_data: Data,
+    seed: int,
+    reference_path: str | None,
+    divergence_factor: float,
+) -> tuple[str, str, dict[str, float]]:
+    """(status, reason, validation numbers) of a run whose training ended without a NaN:
+    diverged when its validation predictions are not finite or its mean is more than
+    ``divergence_factor`` x the reference's error, no_gain when its stochastic phase kept
+    its start, else ok."""
+    checks: dict[str, float] = {}
+    if m.traits().samples:  # a score-only reference has no mean
+        checks["val_rel_l2_mean"] = val_rel_l2_mean(m, val_data, seed=seed)
+        if not math.isfinite(checks["val_rel_l2_mean"]):
+            return "diverged", "non-finite validation predictions", checks
+    if reference_path is not None:
+        ref, _ = _load(reference_path, m.device)
+        checks["reference_val_rel_l2_mean"] = val_rel_l2_mean(ref, val_data, seed=seed)
+        limit = divergence_factor * checks["reference_val_rel_l2_mean"]
+        if checks["val_rel_l2_mean"] > limit:
+            reason = (
+                f"validation rel. L2 of the mean {checks['val_rel_l2_mean']:.4g} > "
+                f"{divergence_factor} x {ref.name} {checks['reference_val_rel_l2_mean']:.4g}"
+            )
+            log.warning("diverged: %s", reason)
+            return "diverged", reason, checks
+    if m.traits().stochastic_phase and kept_start(history, m.name):
+        reason = f"the {m.name} phase never beat its start on the validation objective"
+        log.warning("no gain: %s", reason)
+        return "no_gain", reason, checks
+    return "ok", "", checks
+
+
 def train(
     problem: str,
     method: str,
@@ -108,26 +143,12 @@ def train(
         log.warning("diverged: %s", err)
         status, history, reason = "diverged", err.history, str(err)
     seconds = time.perf_counter() - start
-    checks: dict[str, float] = {}
-    if status == "ok" and m.traits().samples:  # a score-only reference has no mean
-        checks["val_rel_l2_mean"] = val_rel_l2_mean(m, val_data, seed=seed)
-        if not math.isfinite(checks["val_rel_l2_mean"]):
-            status, reason = "diverged", "non-finite validation predictions"
-    if status == "ok" and reference_path is not None:
-        ref, _ = _load(reference_path, m.device)
-        checks["reference_val_rel_l2_mean"] = val_rel_l2_mean(ref, val_data, seed=seed)
-        limit = divergence_factor * checks["reference_val_rel_l2_mean"]
-        if checks["val_rel_l2_mean"] > limit:
-            status = "diverged"
-            reason = (
-                f"validation rel. L2 of the mean {checks['val_rel_l2_mean']:.4g} > "
-                f"{divergence_factor} x {ref.name} {checks['reference_val_rel_l2_mean']:.4g}"
-            )
-            log.warning("diverged: %s", reason)
-    if status == "ok" and m.traits().stochastic_phase and kept_start(history, m.name):
-        status = "no_gain"
-        reason = f"the {m.name} phase never beat its start on the validation objective"
-        log.warning("no gain: %s", reason)
+    if status == "ok":
+        status, reason, checks = _checks(
+            m, history, val_data, seed, reference_path, divergence_factor
+        )
+    else:
+        checks = {}
     peak = torch.cuda.max_memory_allocated() / 2**20 if m.device.type == "cuda" else 0.0
     log.info("done in %.1f s, status %s, peak GPU memory %.0f MiB", seconds, status, peak)
     state = m.state_dict()
