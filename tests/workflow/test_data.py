@@ -8,6 +8,8 @@ import xarray as xr
 from uqbench import io
 from uqbench.problems import SPLITS
 
+pytestmark = pytest.mark.slow
+
 PROBLEMS = ("elu", "poisson", "porous")
 
 

@@ -10,6 +10,8 @@ from uqbench import io
 from uqbench.catalogue import SCORED, ratio_label, table_order, traits
 from uqbench.problems import SHIFTS
 
+pytestmark = pytest.mark.slow
+
 CONFIG = yaml.safe_load(TINY.read_text())
 SCHEMA = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
 VARIANTS = SCHEMA["properties"]["variants"]["default"]
