@@ -222,10 +222,7 @@ def mean_variance(samples: torch.Tensor) -> torch.Tensor:
 def sorted_quantile(s: torch.Tensor, q: float) -> torch.Tensor:
     """The ``q`` quantile over the last dim of sorted values s (..., m), interpolated
     linearly between order statistics as ``torch.quantile`` does: (...)."""
-    h = (s.shape[-1] - 1) * q
-    lo = math.floor(h)
-    hi = min(lo + 1, s.shape[-1] - 1)
-    return torch.lerp(s[..., lo], s[..., hi], h - lo)
+    return _lerp_at(s, (s.shape[-1] - 1) * q, 0, s.shape[-1])
 
 
 def central_interval(samples: torch.Tensor, level: float) -> tuple[torch.Tensor, torch.Tensor]:
