@@ -18,7 +18,8 @@ import torch
 from common import device_name, median_seconds
 
 from uqbench.pde import sample_field
-from uqbench.pde.poisson import assemble, solve, solve_each
+from uqbench.pde.pcg import solve_each
+from uqbench.pde.poisson import assemble, solve
 from uqbench.problems.poisson import Poisson
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

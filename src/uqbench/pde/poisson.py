@@ -13,7 +13,9 @@ A boundary node with kappa = 0 makes its face conductivity 0, i.e. an insulated
 Batches: leading dimensions of ``kappa``, ``f`` and ``boundary`` broadcast. Work is shared
 where kappa is shared: every distinct kappa is factorised once (SuperLU) and solved for all
 the right-hand sides that use it; distinct kappas are stacked block-diagonally, a chunk at a
-time, so there is no Python loop over samples or nodes.
+time, so there is no Python loop over samples or nodes. Many systems that each have their
+own kappa and a single right-hand side are cheaper by conjugate gradients:
+``uqbench.pde.pcg.solve_each``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from uqbench.pde.stencil import check_kappa, face_conductivities, grid_spacing, spatial_dim
+
 if TYPE_CHECKING:  # scipy is imported where a matrix is built: jobs that only load models
     import scipy.sparse as sp  # (predict, via the problem registry) skip its 0.3 s import
 
@@ -33,69 +37,6 @@ log = logging.getLogger(__name__)
 # Unknowns per block-diagonal factorisation. SuperLU's cost per block is flat up to a few
 # thousand unknowns and grows past that (measured: 2D n=32, chunks of 1-4 blocks are fastest).
 DEFAULT_CHUNK_UNKNOWNS = 1 << 12
-
-
-def _harmonic(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    s = a + b
-    # a zero node value (insulated wall) gives a zero face; a + b > 0 is checked by the caller
-    return np.divide(2.0 * a * b, s, out=np.zeros_like(s), where=s > 0)
-
-
-def _spatial_dim(kappa: np.ndarray, f: np.ndarray, dim: int | None) -> int:
-    def fits(d: int) -> bool:
-        if f.ndim < d or kappa.ndim < d:
-            return False
-        if tuple(kappa.shape[-d:]) != tuple(s + 2 for s in f.shape[-d:]):
-            return False
-        try:
-            np.broadcast_shapes(kappa.shape[:-d], f.shape[:-d])
-        except ValueError:
-            return False
-        return True
-
-    if dim is not None:
-        if dim not in (1, 2):
-            raise ValueError(f"dim must be 1 or 2, got {dim}")
-        if not fits(dim):
-            raise ValueError(
-                f"shapes do not fit a {dim}D problem: kappa {kappa.shape} must be "
-                f"(..., n+2{', m+2' if dim == 2 else ''}) for f {f.shape} of shape "
-                f"(..., n{', m' if dim == 2 else ''}), with broadcastable leading dimensions"
-            )
-        return dim
-    candidates = [d for d in (1, 2) if fits(d)]
-    if not candidates:
-        raise ValueError(
-            f"kappa {kappa.shape} and f {f.shape} do not fit: expected f (..., n) with "
-            "kappa (..., n+2) in 1D, or f (..., n, m) with kappa (..., n+2, m+2) in 2D "
-            "(kappa is given on all nodes including the boundary)"
-        )
-    if len(candidates) > 1:
-        raise ValueError(
-            f"kappa {kappa.shape} and f {f.shape} fit both 1D and 2D; pass dim=1 or dim=2"
-        )
-    return candidates[0]
-
-
-def _spacing(space: tuple[int, ...], spacing: float | Sequence[float] | None) -> tuple[float, ...]:
-    if spacing is None:
-        return tuple(1.0 / (n + 1) for n in space)
-    hs = (float(spacing),) * len(space) if np.isscalar(spacing) else tuple(map(float, spacing))
-    if len(hs) != len(space) or not all(h > 0 for h in hs):
-        raise ValueError(f"spacing must be one positive value per axis, got {spacing!r}")
-    return hs
-
-
-def _faces(kappa: np.ndarray, d: int) -> list[np.ndarray]:
-    """Face conductivities per axis; axis a has shape (..., n_a + 1 on axis a, n_b on others)."""
-    out = []
-    for a in range(d):
-        inner = [slice(1, -1)] * d
-        lo, hi = list(inner), list(inner)
-        lo[a], hi[a] = slice(0, -1), slice(1, None)
-        pre = (Ellipsis,)
-        out.append(_harmonic(kappa[(*pre, *lo)], kappa[(*pre, *hi)]))
-    return out
 
 
 def _boundary_rhs(
@@ -163,18 +104,8 @@ def assemble(kappa: np.ndarray, spacing: float | Sequence[float] | None = None) 
         )
     d = kappa.ndim
     space = tuple(s - 2 for s in kappa.shape)
-    _check_kappa(kappa, d)
-    return _assemble_blocks(_faces(kappa[None], d), _spacing(space, spacing), d)
-
-
-def _check_kappa(kappa: np.ndarray, d: int) -> None:
-    if not np.all(np.isfinite(kappa)):
-        raise ValueError("kappa contains NaN or inf")
-    interior = kappa[(Ellipsis, *([slice(1, -1)] * d))]
-    if np.any(interior <= 0):
-        raise ValueError("kappa must be > 0 on interior nodes")
-    if np.any(kappa < 0):
-        raise ValueError("kappa must be >= 0 on boundary nodes (0 means an insulated wall)")
+    check_kappa(kappa, d)
+    return _assemble_blocks(face_conductivities(kappa[None], d), grid_spacing(space, spacing), d)
 
 
 def solve(
@@ -203,13 +134,13 @@ def solve(
     """
     kappa = np.asarray(kappa, dtype=float)
     f = np.asarray(f, dtype=float)
-    d = _spatial_dim(kappa, f, dim)
+    d = spatial_dim(kappa, f, dim)
     if not np.all(np.isfinite(f)):
         raise ValueError("f contains NaN or inf")
-    _check_kappa(kappa, d)
+    check_kappa(kappa, d)
     space = f.shape[-d:]
-    hs = _spacing(space, spacing)
-    faces = _faces(kappa, d)
+    hs = grid_spacing(space, spacing)
+    faces = face_conductivities(kappa, d)
     rhs = f
     if boundary is not None:
         boundary = np.asarray(boundary, dtype=float)
@@ -275,15 +206,15 @@ def flux_magnitude(
     """
     kappa = np.asarray(kappa, dtype=float)
     u = np.asarray(u, dtype=float)
-    d = _spatial_dim(kappa, u, 2)
-    hs = _spacing(u.shape[-d:], spacing)
+    d = spatial_dim(kappa, u, 2)
+    hs = grid_spacing(u.shape[-d:], spacing)
     batch = np.broadcast_shapes(kappa.shape[:-d], u.shape[:-d])
     full = np.zeros(batch + kappa.shape[-d:])
     if boundary is not None:
         full[...] = boundary
     full[..., 1:-1, 1:-1] = u
     comps = []
-    for a, (fa, h) in enumerate(zip(_faces(kappa, d), hs, strict=True)):
+    for a, (fa, h) in enumerate(zip(face_conductivities(kappa, d), hs, strict=True)):
         inner = [slice(1, -1)] * d
         lo, hi = list(inner), list(inner)
         lo[a], hi[a] = slice(0, -1), slice(1, None)
@@ -292,132 +223,3 @@ def flux_magnitude(
         first[a], last[a] = slice(0, -1), slice(1, None)
         comps.append(0.5 * (q[(Ellipsis, *first)] + q[(Ellipsis, *last)]))
     return np.sqrt(sum(c**2 for c in comps))
-
-
-# Systems per vectorised PCG chunk: small enough that the chunk's vectors stay in cache
-# (measured on 2D n = 32: 64 systems per chunk ~1.0 ms per solve, 1024 per chunk ~2.4 ms).
-PCG_CHUNK = 64
-
-
-def _dst_matrix(n: int) -> np.ndarray:
-    """The orthonormal DST-I matrix of size n (symmetric, its own inverse)."""
-    i = np.arange(1, n + 1)
-    return np.sin(np.pi * np.outer(i, i) / (n + 1)) * np.sqrt(2.0 / (n + 1))
-
-
-def solve_each(
-    kappa: np.ndarray,
-    f: np.ndarray,
-    *,
-    dim: int | None = None,
-    tol: float = 1e-10,
-    max_iter: int = 500,
-    chunk: int = PCG_CHUNK,
-) -> np.ndarray:
-    """Solve -div(kappa grad u) = f, u = 0 on the boundary, for many systems that each have
-    their own conductivity and one right-hand side: the case of independent operator draws.
-
-    A direct solve factorises every system (SuperLU costs ~2 ms per 32 x 32 system, most of
-    it per-factorisation overhead); here all systems of a chunk are solved together by
-    preconditioned conjugate gradients in torch, with the same matrix as ``solve`` (applied
-    as a stencil, never assembled). The preconditioner is K^{-1/2} (-Δ_h)^{-1} K^{-1/2}
-    (K = the node conductivities, -Δ_h the constant-coefficient Laplacian, inverted exactly
-    by the DST-I): the scaled operator is -Δ + (½Δ log κ + ¼|∇ log κ|²), so the
-    preconditioned one is the identity plus a compact perturbation: ~27 iterations for the
-    poisson problem's κ (log-variance 0.5, length 0.1) at tol 1e-10, whatever the grid,
-    against ~150 for Jacobi.
-
-    Args:
-        kappa: conductivity on all nodes, (batch, n+2[, m+2]), > 0 everywhere (a zero
-            Dirichlet boundary; insulated walls need ``solve``).
-        f: source on the interior nodes, (batch, n[, m]).
-        dim: 1 or 2; inferred from the shapes when None.
-        tol: relative residual ‖b − A u‖ / ‖b‖ every system must reach.
-        max_iter: iterations before giving up (raises: never a silent partial solve).
-        chunk: systems per vectorised chunk.
-
-    Returns:
-        u on the interior nodes, float64, shape of ``f``.
-    """
-    import torch
-
-    kappa = np.asarray(kappa, dtype=float)
-    f = np.asarray(f, dtype=float)
-    d = _spatial_dim(kappa, f, dim)
-    if kappa.shape[:-d] != f.shape[:-d] or kappa.ndim != d + 1:
-        raise ValueError(
-            f"solve_each needs one conductivity per right-hand side with one batch dim: "
-            f"kappa {kappa.shape}, f {f.shape}"
-        )
-    if not np.all(np.isfinite(f)):
-        raise ValueError("f contains NaN or inf")
-    _check_kappa(kappa, d)
-    if np.any(kappa <= 0):
-        raise ValueError("solve_each needs kappa > 0 on the boundary too (zero Dirichlet walls)")
-    space = f.shape[-d:]
-    hs = _spacing(space, None)
-    faces = _faces(kappa, d)
-    dst = [torch.from_numpy(_dst_matrix(n)) for n in space]
-    # eigenvalues of -Δ_h: Σ_axes (4/h²) sin²(iπ/(2(n+1)))
-    eig = sum(
-        torch.from_numpy(
-            4 / h**2 * np.sin(np.arange(1, n + 1) * np.pi / (2 * (n + 1))) ** 2
-        ).reshape([-1 if a == b else 1 for b in range(d)])
-        for a, (n, h) in enumerate(zip(space, hs, strict=True))
-    )
-    inv_eig = 1 / eig
-    axes = tuple(range(-d, 0))
-    u = np.empty_like(f)
-    iterations = 0
-    for start in range(0, f.shape[0], chunk):
-        sl = slice(start, start + chunk)
-        k_faces = [torch.from_numpy(fa[sl]) for fa in faces]
-        b = torch.from_numpy(f[sl])
-        inner = (slice(None), *([slice(1, -1)] * d))
-        scale = torch.from_numpy(kappa[sl][inner]).rsqrt()
-
-        def apply_a(v: torch.Tensor, k_faces=k_faces) -> torch.Tensor:
-            out = torch.zeros_like(v)
-            for a, (fa, h) in enumerate(zip(k_faces, hs, strict=True)):
-                ax = v.dim() - d + a
-                pad = [0, 0] * (d - 1 - a) + [1, 1]
-                q = fa * torch.diff(torch.nn.functional.pad(v, pad), dim=ax)  # face fluxes
-                out -= torch.diff(q, dim=ax) / h**2
-            return out
-
-        def precondition(r: torch.Tensor, scale=scale) -> torch.Tensor:
-            # DST along the last axis (and the one before it in 2D): S is symmetric, so
-            # S_x @ v @ S_y transforms both axes of a 2D field, v @ S the one of a 1D field
-            v = r * scale
-            v = v @ dst[-1] if d == 1 else dst[0] @ v @ dst[1]
-            v = v * inv_eig
-            v = v @ dst[-1] if d == 1 else dst[0] @ v @ dst[1]
-            return v * scale
-
-        x = torch.zeros_like(b)
-        r = b.clone()
-        z = precondition(r)
-        p = z.clone()
-        rz = (r * z).sum(axes)
-        target = tol**2 * (b * b).sum(axes)
-        for it in range(1, max_iter + 1):
-            ap = apply_a(p)
-            alpha = (rz / (p * ap).sum(axes)).reshape(-1, *[1] * d)
-            x.add_(alpha * p)
-            r.sub_(alpha * ap)
-            if bool(((r * r).sum(axes) <= target).all()):
-                iterations = max(iterations, it)
-                break
-            z = precondition(r)
-            rz_new = (r * z).sum(axes)
-            p = z.add_((rz_new / rz).reshape(-1, *[1] * d) * p)
-            rz = rz_new
-        else:
-            worst = float(((r * r).sum(axes) / (b * b).sum(axes).clamp_min(1e-300)).max().sqrt())
-            raise RuntimeError(
-                f"solve_each: conjugate gradients reached relative residual {worst:.3g} "
-                f"> {tol:g} after {max_iter} iterations"
-            )
-        u[sl] = x.numpy()
-    log.debug("solve_each: %d systems, at most %d PCG iterations", f.shape[0], iterations)
-    return u
