@@ -8,9 +8,9 @@ from torch.func import functional_call, jacrev, vmap
 
 from uqbench.methods import make_method, prepare
 from uqbench.methods.base import Buffers, Data
-from uqbench.methods.ecsg import Mixture, conditional_score, label_pairs
 from uqbench.methods.gradients import hutchinson_layer_norms, layer_depths, point_grad_norms
 from uqbench.methods.isograd import mle_variances
+from uqbench.methods.score_mixture import Mixture, conditional_score, label_pairs
 from uqbench.metrics.epistemic import ood_auroc
 from uqbench.problems import build_model, make_problem
 from uqbench.seeding import stream, torch_generator
