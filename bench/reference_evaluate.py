@@ -15,8 +15,8 @@ import math
 import torch
 
 from uqbench.metrics import conformal, scores
-from uqbench.metrics.catalogue import CP_METRICS, METRICS
-from uqbench.metrics.evaluate import N_PAIRS, RATIOS
+from uqbench.metrics.catalogue import CP_METRICS, METRICS, SEPARATE
+from uqbench.metrics.evaluate import N_PAIRS, RATIOS, separate_metric
 
 
 def reference_per_case(samples, truths, chunk=8, metrics=METRICS):
@@ -24,7 +24,7 @@ def reference_per_case(samples, truths, chunk=8, metrics=METRICS):
     want = set(metrics)
     d = samples.shape[-1]
     pairs = scores.random_pairs(d, N_PAIRS) if d > 1 and "variogram_score" in want else None
-    names = [m for m in METRICS if m in want and m not in RATIOS]
+    names = [m for m in METRICS if m in want and m not in RATIOS and m not in SEPARATE]
     names += [p for m, q in RATIOS.items() if m in want for p in q]
     levels = [lv for lv in (90, 95) if {f"coverage_{lv}", f"width_{lv}"} & want]
     out = {k: [] for k in names}
@@ -68,7 +68,10 @@ def reference_per_case(samples, truths, chunk=8, metrics=METRICS):
         if "spread_ratio" in want:
             out["pred_variance"].append(scores.mean_variance(x))
             out["true_variance"].append(scores.mean_variance(y))
-    return {k: torch.cat(v) for k, v in out.items()}
+    result = {k: torch.cat(v) for k, v in out.items()}
+    # a separately declared metric is its own function already: the same one here
+    result.update({m: separate_metric(m)(samples, truths) for m in want & SEPARATE.keys()})
+    return result
 
 
 def reference_with_cp(samples, truths, factor, chunk=8):

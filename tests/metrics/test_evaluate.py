@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
+from uqbench.metrics import catalogue, scores
 from uqbench.metrics import evaluate as ev
-from uqbench.metrics import scores
 from uqbench.metrics.catalogue import CP_METRICS
 
 _SPEC = importlib.util.spec_from_file_location(
@@ -145,3 +145,24 @@ def test_a_subset_of_metrics_equals_the_same_metrics_of_the_full_pass():
     assert set(sub) == set(CP_METRICS)
     for m in CP_METRICS:
         assert sub[m]["mean"] == pytest.approx(full[m]["mean"], rel=1e-12), m
+
+
+def test_a_separately_declared_metric_is_scored_with_its_cp_twin_and_summarised(monkeypatch):
+    """A metric declared in ``catalogue.SEPARATE`` (here rel_l2_mean's own function under
+    another name) is computed by its function, rescaled for its +cp twin, and summarised;
+    the reference evaluation calls the same function."""
+    monkeypatch.setitem(catalogue.SEPARATE, "mean_error_again", "scores:rel_l2_mean")
+    monkeypatch.setattr(ev, "CP_METRICS", (*CP_METRICS, "mean_error_again"))
+    g = torch.Generator().manual_seed(11)
+    x = 0.3 + torch.randn(32, 6, 10, generator=g, dtype=torch.float64)
+    y = torch.randn(24, 6, 10, generator=g, dtype=torch.float64)
+    wanted = ("rel_l2_mean", "mean_error_again")
+    new = ev.per_case_metrics(x, y, 1.5, chunk=4, metrics=wanted)
+    torch.testing.assert_close(new["mean_error_again"], new["rel_l2_mean"])
+    rescaled = scores.rel_l2_mean(x.mean(0) + 1.5 * (x - x.mean(0)), y)
+    torch.testing.assert_close(new["mean_error_again_cp"], rescaled)
+    assert ev.summarise_cases(new, wanted)["mean_error_again"]["mean"] == pytest.approx(
+        float(new["rel_l2_mean"].mean())
+    )
+    ref = reference.reference_per_case(x, y, chunk=4, metrics=wanted)
+    torch.testing.assert_close(ref["mean_error_again"], new["mean_error_again"])

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from uqbench import io
+from uqbench.metrics.catalogue import CALIBRATED, METRICS
 from uqbench.stages.evaluate import evaluate_splits, write_truth_statistics
 
 SCORE_SHIFT = {"test": 0.0, "ood_mild": 0.5, "ood": 1.0, "ood_strong": 1.0, "calib": 0.0}
@@ -77,6 +78,8 @@ def test_evaluate_splits_adds_the_epistemic_metrics_to_test(tmp_path):
         )
         assert math.isclose(m["width_90_cp"]["mean"], f * m["width_90"]["mean"], rel_tol=1e-9)
     assert all(out[s].exists() for s in SPLITS)
+    # every catalogued metric (and +cp twin) reaches every record, a new one included
+    assert all(set(METRICS) | set(CALIBRATED) <= set(res[s]["metrics"]) for s in SPLITS)
     assert io.read_metrics(out["test"]) == json.loads(json.dumps(res["test"]))
     # per-case values for paired comparisons; intervals over the 4 independent cases
     assert len(res["test"]["cases"]["energy_distance"]) == 4

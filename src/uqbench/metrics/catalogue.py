@@ -8,6 +8,12 @@ from __future__ import annotations
 
 from uqbench.stats import coverage_target
 
+# Metrics scored outside the one-sort pass of ``metrics.evaluate``, each by a function of its
+# own: name -> "module:function" in ``uqbench.metrics``, the function mapping samples
+# (m, case, d) and true realizations (k, case, d) to one value per case (case,). A new metric
+# is its function and one line here (and, if smaller is not better, its direction below).
+SEPARATE: dict[str, str] = {}
+
 # Scored per test case against the true realizations (``metrics.evaluate``).
 METRICS = (
     "energy_distance",
@@ -22,6 +28,7 @@ METRICS = (
     "variogram_score",
     "correlation_error",
     "spread_ratio",
+    *SEPARATE,
 )
 # Methods with an epistemic score: OOD AUROC (test vs ood), and the Spearman correlation of
 # score and error over the test cases (does the score rank errors in distribution?) and over

@@ -7,16 +7,17 @@ its own operator draws); the per-case values are kept in the record for paired c
 
 from __future__ import annotations
 
+import importlib
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
 
 from uqbench import stats
-from uqbench.metrics import epistemic, scores
-from uqbench.metrics.catalogue import CP_METRICS, METRICS
+from uqbench.metrics import conformal, epistemic, scores
+from uqbench.metrics.catalogue import CP_METRICS, METRICS, SEPARATE
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,20 @@ def per_case_metrics(
             samples[:, sl], truths[:, sl], part, scale, want, pairs
         ).items():
             out.setdefault(name, []).append(value)
-    return {k: torch.cat(v) for k, v in out.items()}
+    result = {k: torch.cat(v) for k, v in out.items()}
+    for name in sorted(want & SEPARATE.keys()):
+        fn = separate_metric(name)
+        result[name] = fn(samples, truths)
+        if scale is not None and name in CP_METRICS:
+            result[f"{name}_cp"] = fn(conformal.rescale(samples, scale), truths)
+    return result
+
+
+def separate_metric(name: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """The function of a metric declared in ``catalogue.SEPARATE``: samples (m, case, d),
+    realizations (k, case, d) -> (case,)."""
+    module, _, attr = SEPARATE[name].partition(":")
+    return getattr(importlib.import_module(f"uqbench.metrics.{module}"), attr)
 
 
 def _offdiag_mean(d2: torch.Tensor, d: int) -> torch.Tensor:
