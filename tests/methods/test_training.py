@@ -10,7 +10,7 @@ from uqbench import io
 from uqbench.methods import from_checkpoint
 from uqbench.methods.training import Data, DivergedError, Optim, point_validation, train_loop
 from uqbench.stages.data import generate_data
-from uqbench.stages.train import train
+from uqbench.stages.train import Run, train
 
 NOISE = 1.0  # std of the targets' noise: the MSE floor of any model on unseen data
 
@@ -119,17 +119,11 @@ def test_the_checkpoint_holds_the_selected_epoch(tmp_path):
         generate_data("elu", settings, split, 0, tmp_path / f"{split}.nc")
     recipe = {"epochs": 300, "batch_size": 4, "lr": 0.01, "patience": 15, "schedule": "constant"}
     train(
-        "elu",
-        "deterministic",
-        None,
-        0,
-        {},
-        recipe,
+        Run("elu", "deterministic", None, 0, recipe=recipe, device="cpu"),
         str(tmp_path / "train.nc"),
         str(tmp_path / "val.nc"),
         str(tmp_path / "m.pt"),
         str(tmp_path / "log.csv"),
-        device="cpu",
     )
     _, rows = io.read_training_log(tmp_path / "log.csv")
     kept = [r for r in rows if r["selected"]]

@@ -11,7 +11,7 @@ from uqbench.stages.data import generate_data
 from uqbench.stages.evaluate import evaluate_splits
 from uqbench.stages.predict import predict
 from uqbench.stages.tables import ratio_table
-from uqbench.stages.train import train
+from uqbench.stages.train import Run, train
 
 SETTINGS = {"grid": 64, "sizes": {"train": 64, "val": 16, "test": 4, "ood": 4, "realizations": 8}}
 RECIPE = {"epochs": 30, "batch_size": 16, "lr": 3e-3}
@@ -25,17 +25,11 @@ def data(tmp_path_factory):
         generate_data("elu", SETTINGS, split, 0, root / f"{split}.nc")
     ref = root / "det.pt"
     train(
-        "elu",
-        "deterministic",
-        None,
-        0,
-        {},
-        RECIPE,
+        Run("elu", "deterministic", None, 0, recipe=RECIPE, device="cpu"),
         str(root / "train.nc"),
         str(root / "val.nc"),
         str(ref),
         str(root / "det.csv"),
-        device="cpu",
     )
     return root
 
@@ -43,17 +37,11 @@ def data(tmp_path_factory):
 def run(data, tmp_path, hyper, recipe=RECIPE, **kw):
     model = tmp_path / "model.pt"
     status = train(
-        "elu",
-        "vi",
-        0.05,
-        0,
-        hyper,
-        recipe,
+        Run("elu", "vi", 0.05, 0, hyper, recipe, device="cpu"),
         str(data / "train.nc"),
         str(data / "val.nc"),
         str(model),
         str(tmp_path / "log.csv"),
-        device="cpu",
         **kw,
     )
     splits = ("calib", "test")  # calib calibrates (+cp)
@@ -116,19 +104,14 @@ def test_far_worse_than_deterministic_is_diverged(data, tmp_path):
 
 def test_a_posthoc_method_gets_its_pretrained_model_or_a_clear_error(data, tmp_path):
     args = (
-        "elu",
-        "isograd",
-        None,
-        0,
-        {"n_probes": 2, "score_probes": 2},
-        RECIPE,
+        Run("elu", "isograd", None, 0, {"n_probes": 2, "score_probes": 2}, RECIPE, "cpu"),
         str(data / "train.nc"),
         str(data / "val.nc"),
         str(tmp_path / "m.pt"),
         str(tmp_path / "log.csv"),
     )
     with pytest.raises(ValueError, match=r"'isograd' works on a trained 'deterministic'"):
-        train(*args, device="cpu")
-    assert train(*args, device="cpu", pretrained_path=str(data / "det.pt")) == "ok"
+        train(*args)
+    assert train(*args, pretrained_path=str(data / "det.pt")) == "ok"
     run, rows = io.read_training_log(tmp_path / "log.csv")
     assert run is None and rows == []  # nothing trained: an empty log with its header

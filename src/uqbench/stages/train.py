@@ -7,6 +7,7 @@ import math
 import os
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -90,45 +91,59 @@ def _checks(
     return "ok", "", checks
 
 
+@dataclass(frozen=True)
+class Run:
+    """One training run as the rule names it: its wildcards and its slices of config.
+
+    ``hyper``: the method's hyper-parameters; ``recipe``: the problem's base-model training
+    recipe; ``device``: "auto", "cpu" or "cuda[:k]"; ``divergence_factor``: a run with a
+    divergence reference diverges when its validation rel. L2 error of the mean exceeds
+    this many times the reference's; ``variant_of``: the catalogued method a variant
+    ``method`` runs (None for a catalogued method).
+    """
+
+    problem: str
+    method: str
+    ratio: float | None
+    seed: int
+    hyper: Mapping[str, Any] = field(default_factory=dict)
+    recipe: Mapping[str, Any] = field(default_factory=dict)
+    device: str = "auto"
+    divergence_factor: float = 2.0
+    variant_of: str | None = None
+
+
 def train(
-    problem: str,
-    method: str,
-    ratio: float | None,
-    seed: int,
-    hyper: Mapping[str, Any],
-    recipe: Mapping[str, Any],
+    run: Run,
     train_path: str,
     val_path: str,
     model_path: str,
     log_path: str,
-    device: str = "auto",
     pretrained_path: str | None = None,
     reference_path: str | None = None,
-    divergence_factor: float = 2.0,
-    variant_of: str | None = None,
 ) -> str:
-    """Fit one (problem, method, ratio, seed) and write ``model.pt`` and ``train_log.csv``.
+    """Fit one run and write ``model.pt`` and ``train_log.csv``.
 
     The stage gives the method its base model before ``fit``: the trained model of
     ``pretrained_path`` for a method that needs one (catalogue ``needs``), else a fresh one
     sized for the data (``Method.build``). A run diverges when its loss turns NaN/inf, or
     when ``reference_path`` (the divergence reference's checkpoint, same problem and seed)
-    is given and this run's validation rel. L2 error of the predictive mean exceeds
-    ``divergence_factor`` times the reference's. A method with a stochastic phase
-    (catalogue ``stochastic_phase``) whose phase kept its start has status ``no_gain``.
-    ``variant_of`` names the catalogued method a variant ``method`` runs.
+    is given and its validation error exceeds ``run.divergence_factor`` times the
+    reference's. A method with a stochastic phase (catalogue ``stochastic_phase``) whose
+    phase kept its start has status ``no_gain``.
 
     Returns the status (``catalogue.STATUSES``; the checkpoint records it and the reason).
     """
+    problem, method, ratio, seed = run.problem, run.method, run.ratio, run.seed
     m = make_method(
         method,
         problem,
-        dict(hyper),
+        dict(run.hyper),
         ratio=ratio,
         seed=seed,
-        device=device,
-        recipe=recipe,
-        variant_of=variant_of,
+        device=run.device,
+        recipe=run.recipe,
+        variant_of=run.variant_of,
     )
     log.info("training %s on %s (ratio %s, seed %d) on %s", method, problem, ratio, seed, m.device)
     train_data = read_pairs(train_path, problem, m.device, augment=True)
@@ -145,7 +160,7 @@ def train(
     seconds = time.perf_counter() - start
     if status == "ok":
         status, reason, checks = _checks(
-            m, history, val_data, seed, reference_path, divergence_factor
+            m, history, val_data, seed, reference_path, run.divergence_factor
         )
     else:
         checks = {}
@@ -160,7 +175,7 @@ def train(
         device=str(m.device),
         n_params=m.n_params,
         n_stochastic=m.n_stochastic,
-        config_hash=config_hash(problem, method, ratio, seed, hyper, recipe),
+        config_hash=config_hash(problem, method, ratio, seed, run.hyper, run.recipe),
     )
     io.save_checkpoint(state, model_path)
     identity = {"problem": problem, "method": method, "ratio": ratio, "seed": seed}
