@@ -163,6 +163,22 @@ def _epoch(
     return total.item() / n  # one sync per epoch
 
 
+def _log_epoch(row: dict[str, float], epochs: int, improved: bool) -> None:
+    """One progress line: losses, validation error, throughput, wall time; * = kept so far."""
+    log.info(
+        "%s epoch %d/%d loss %.5g  val %.5g  val rel. L2 %.4g%s  %.0f samples/s  %.1f s",
+        row["phase"],
+        int(row["epoch"]),
+        epochs,
+        row["loss"],
+        row["val_loss"],
+        row["val_rel_l2_mean"],
+        " *" if improved else "",
+        row["samples_per_s"],
+        row["seconds"],
+    )
+
+
 def train_loop(
     loss_fn: Callable[..., torch.Tensor],
     params: Iterable[torch.nn.Parameter],
@@ -243,19 +259,7 @@ def train_loop(
                 for keep, p in zip(best_state, params, strict=True):
                     keep.copy_(p.detach())
             if epoch % log_every == 0 or epoch in (1, optim.epochs) or not math.isfinite(mean):
-                log.info(
-                    "%s epoch %d/%d loss %.5g  val %.5g  val rel. L2 %.4g%s  %.0f samples/s  "
-                    "%.1f s",
-                    tag,
-                    epoch,
-                    optim.epochs,
-                    mean,
-                    row["val_loss"],
-                    row["val_rel_l2_mean"],
-                    " *" if improved else "",
-                    row["samples_per_s"],
-                    row["seconds"],
-                )
+                _log_epoch(row, optim.epochs, improved)
             if not (math.isfinite(mean) and math.isfinite(row["val_loss"])):
                 raise DivergedError(
                     f"{tag}: loss became {mean} (validation {row['val_loss']}) at epoch {epoch}",

@@ -10,10 +10,15 @@ solved together by preconditioned conjugate gradients in torch, applying the sam
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from uqbench.pde.stencil import check_kappa, face_conductivities, grid_spacing, spatial_dim
+
+if TYPE_CHECKING:  # torch is imported when a solve runs: importing the problems stays light
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -89,58 +94,94 @@ def solve_each(
         for a, (n, h) in enumerate(zip(space, hs, strict=True))
     )
     inv_eig = 1 / eig
-    axes = tuple(range(-d, 0))
     u = np.empty_like(f)
     iterations = 0
+    inner = (slice(None), *([slice(1, -1)] * d))
     for start in range(0, f.shape[0], chunk):
         sl = slice(start, start + chunk)
-        k_faces = [torch.from_numpy(fa[sl]) for fa in faces]
-        b = torch.from_numpy(f[sl])
-        inner = (slice(None), *([slice(1, -1)] * d))
+        apply_a = _stencil([torch.from_numpy(fa[sl]) for fa in faces], hs)
         scale = torch.from_numpy(kappa[sl][inner]).rsqrt()
-
-        def apply_a(v: torch.Tensor, k_faces=k_faces) -> torch.Tensor:
-            out = torch.zeros_like(v)
-            for a, (fa, h) in enumerate(zip(k_faces, hs, strict=True)):
-                ax = v.dim() - d + a
-                pad = [0, 0] * (d - 1 - a) + [1, 1]
-                q = fa * torch.diff(torch.nn.functional.pad(v, pad), dim=ax)  # face fluxes
-                out -= torch.diff(q, dim=ax) / h**2
-            return out
-
-        def precondition(r: torch.Tensor, scale=scale) -> torch.Tensor:
-            # DST along the last axis (and the one before it in 2D): S is symmetric, so
-            # S_x @ v @ S_y transforms both axes of a 2D field, v @ S the one of a 1D field
-            v = r * scale
-            v = v @ dst[-1] if d == 1 else dst[0] @ v @ dst[1]
-            v = v * inv_eig
-            v = v @ dst[-1] if d == 1 else dst[0] @ v @ dst[1]
-            return v * scale
-
-        x = torch.zeros_like(b)
-        r = b.clone()
-        z = precondition(r)
-        p = z.clone()
-        rz = (r * z).sum(axes)
-        target = tol**2 * (b * b).sum(axes)
-        for it in range(1, max_iter + 1):
-            ap = apply_a(p)
-            alpha = (rz / (p * ap).sum(axes)).reshape(-1, *[1] * d)
-            x.add_(alpha * p)
-            r.sub_(alpha * ap)
-            if bool(((r * r).sum(axes) <= target).all()):
-                iterations = max(iterations, it)
-                break
-            z = precondition(r)
-            rz_new = (r * z).sum(axes)
-            p = z.add_((rz_new / rz).reshape(-1, *[1] * d) * p)
-            rz = rz_new
-        else:
-            worst = float(((r * r).sum(axes) / (b * b).sum(axes).clamp_min(1e-300)).max().sqrt())
-            raise RuntimeError(
-                f"solve_each: conjugate gradients reached relative residual {worst:.3g} "
-                f"> {tol:g} after {max_iter} iterations"
-            )
+        x, its = _conjugate_gradients(
+            apply_a, _preconditioner(scale, dst, inv_eig), torch.from_numpy(f[sl]), tol, max_iter
+        )
+        iterations = max(iterations, its)
         u[sl] = x.numpy()
     log.debug("solve_each: %d systems, at most %d PCG iterations", f.shape[0], iterations)
     return u
+
+
+def _stencil(
+    k_faces: list[torch.Tensor], hs: tuple[float, ...]
+) -> Callable[[torch.Tensor], torch.Tensor]:
+    """v (batch, *grid) -> A v: the 3-/5-point operator of the face conductivities (batch,
+    n_a + 1 on axis a, ...) with zero Dirichlet walls (the walls' values are padded in)."""
+    import torch
+
+    d = len(hs)
+
+    def apply_a(v: torch.Tensor) -> torch.Tensor:
+        out = torch.zeros_like(v)
+        for a, (fa, h) in enumerate(zip(k_faces, hs, strict=True)):
+            ax = v.dim() - d + a
+            pad = [0, 0] * (d - 1 - a) + [1, 1]
+            q = fa * torch.diff(torch.nn.functional.pad(v, pad), dim=ax)  # face fluxes
+            out -= torch.diff(q, dim=ax) / h**2
+        return out
+
+    return apply_a
+
+
+def _preconditioner(
+    scale: torch.Tensor, dst: list[torch.Tensor], inv_eig: torch.Tensor
+) -> Callable[[torch.Tensor], torch.Tensor]:
+    """r -> K^{-1/2} (-Δ_h)^{-1} K^{-1/2} r, with ``scale`` = K^{-1/2} (batch, *grid) and
+    (-Δ_h)^{-1} diagonal in the DST-I basis (``inv_eig``, the grid's shape)."""
+    one_d = len(dst) == 1
+
+    def precondition(r: torch.Tensor) -> torch.Tensor:
+        # S is symmetric: S_x @ v @ S_y transforms both axes of a 2D field, v @ S a 1D one
+        v = r * scale
+        v = v @ dst[0] if one_d else dst[0] @ v @ dst[1]
+        v = v * inv_eig
+        v = v @ dst[0] if one_d else dst[0] @ v @ dst[1]
+        return v * scale
+
+    return precondition
+
+
+def _conjugate_gradients(
+    apply_a: Callable[[torch.Tensor], torch.Tensor],
+    precondition: Callable[[torch.Tensor], torch.Tensor],
+    b: torch.Tensor,
+    tol: float,
+    max_iter: int,
+) -> tuple[torch.Tensor, int]:
+    """Solve A x = b for a batch (batch, *grid) of SPD systems at once, until every system's
+    relative residual is <= ``tol``; returns (x, iterations). Raises RuntimeError after
+    ``max_iter`` iterations."""
+    import torch
+
+    axes = tuple(range(1, b.dim()))
+    bcast = (-1, *[1] * len(axes))
+    x = torch.zeros_like(b)
+    r = b.clone()
+    z = precondition(r)
+    p = z.clone()
+    rz = (r * z).sum(axes)
+    target = tol**2 * (b * b).sum(axes)
+    for it in range(1, max_iter + 1):
+        ap = apply_a(p)
+        alpha = (rz / (p * ap).sum(axes)).reshape(bcast)
+        x.add_(alpha * p)
+        r.sub_(alpha * ap)
+        if bool(((r * r).sum(axes) <= target).all()):
+            return x, it
+        z = precondition(r)
+        rz_new = (r * z).sum(axes)
+        p = z.add_((rz_new / rz).reshape(bcast) * p)
+        rz = rz_new
+    worst = float(((r * r).sum(axes) / (b * b).sum(axes).clamp_min(1e-300)).max().sqrt())
+    raise RuntimeError(
+        f"solve_each: conjugate gradients reached relative residual {worst:.3g} "
+        f"> {tol:g} after {max_iter} iterations"
+    )
