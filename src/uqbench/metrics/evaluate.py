@@ -107,21 +107,19 @@ def per_case_metrics(
     truth = truth_statistics(truths, chunk) if truth is None else truth
     d = samples.shape[-1]
     pairs = scores.random_pairs(d, N_PAIRS) if d > 1 else None
+    separate = {name: separate_metric(name) for name in sorted(want & SEPARATE.keys())}
     out: dict[str, list[torch.Tensor]] = {}
     for c in range(0, samples.shape[1], chunk):
         sl = slice(c, c + chunk)
+        x, y = samples[:, sl], truths[:, sl]
         part = {name: v[sl] for name, v in truth.items()}
-        for name, value in _chunk_metrics(
-            samples[:, sl], truths[:, sl], part, scale, want, pairs
-        ).items():
+        for name, value in _chunk_metrics(x, y, part, scale, want, pairs).items():
             out.setdefault(name, []).append(value)
-    result = {k: torch.cat(v) for k, v in out.items()}
-    for name in sorted(want & SEPARATE.keys()):
-        fn = separate_metric(name)
-        result[name] = fn(samples, truths)
-        if scale is not None and name in CP_METRICS:
-            result[f"{name}_cp"] = fn(conformal.rescale(samples, scale), truths)
-    return result
+        for name, fn in separate.items():  # per chunk too: the same memory bound
+            out.setdefault(name, []).append(fn(x, y))
+            if scale is not None and name in CP_METRICS:
+                out.setdefault(f"{name}_cp", []).append(fn(conformal.rescale(x, scale), y))
+    return {k: torch.cat(v) for k, v in out.items()}
 
 
 def separate_metric(name: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
