@@ -6,7 +6,8 @@ to_file(snakemake.log[0])
 from uqbench.stages.tables import ablation_table
 
 ablation_table(
-    list(snakemake.input),
+    list(snakemake.input.metrics),
+    list(snakemake.input.logs),
     base=snakemake.wildcards.base,
     main_ratio=snakemake.params.main_ratio,
     csv_path=snakemake.output.csv,

@@ -68,6 +68,19 @@ def test_a_problem_budget_sits_between_the_slice_and_a_variant():
         variant_hyper("genuq", hyper, None, {"porous": {"genuq": {"epoch": 3}}}, "porous")
 
 
+def test_a_budget_sits_under_the_problem_overrides_and_a_variant():
+    hyper = {"genuq": {"n_z": 16, "epochs": 300, "patience": 50}}
+    budgets = {"porous": {"genuq": {"epochs": 40, "patience": 10}}}
+    per_problem = {"porous": {"genuq": {"patience": 1000}}}
+    on = lambda name, over: variant_hyper(name, hyper, VARIANTS, over, "porous", budgets)  # noqa: E731
+    assert on("genuq", None) == {"n_z": 16, "epochs": 40, "patience": 10}
+    assert on("genuq", per_problem) == {"n_z": 16, "epochs": 40, "patience": 1000}
+    assert on("genuq_last", None) == {"n_z": 8, "epochs": 40, "patience": 10}
+    assert variant_hyper("genuq", hyper, None, None, "elu", budgets) == hyper["genuq"]
+    with pytest.raises(ValueError, match=r"budgets\.porous\.genuq has unknown key"):
+        variant_hyper("genuq", hyper, None, None, "porous", {"porous": {"genuq": {"epoch": 3}}})
+
+
 def test_bad_variants_are_rejected_naming_the_key():
     with pytest.raises(ValueError, match=r"variants\.x\.method must name a catalogued method"):
         traits("x", {"x": {"method": "genuqq"}})
@@ -116,6 +129,7 @@ def test_the_tiny_study_takes_every_problem_and_method_from_the_catalogue():
     tiny = tiny_config(cfg)
     validate(tiny, str(REPO / "workflow/schemas/config.schema.yaml"))  # known keys, in range
     assert tiny["hyper"] == {**cfg["hyper"], **tiny_hyper()}
+    assert cfg["budgets"] and tiny["budgets"] == {}  # the full-size budgets are not tiny's
     for name, t in CATALOGUE.items():
         assert set(t.tiny) <= set(cfg["hyper"].get(name, {})), name
     for name, t in PROBLEMS.items():

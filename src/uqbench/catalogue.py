@@ -182,8 +182,10 @@ def tiny_config(config: Mapping[str, Any]) -> dict[str, Any]:
     """A validated config with the tiny study's overrides of every problem's data settings
     and recipe and every method's hyper-parameters (their catalogue entries' ``tiny``) on
     top: what config ``tiny: true`` runs, so a new problem or method is in the tiny study
-    by its catalogue line alone."""
+    by its catalogue line alone. The full-size training budgets (config ``budgets``) are
+    dropped: the tiny entries are the tiny study's budgets."""
     out = {k: dict(v) if isinstance(v, Mapping) else v for k, v in config.items()}
+    out["budgets"] = {}
     for p, t in PROBLEMS.items():
         out["data"][p] = _merged(config["data"].get(p, {}), t.tiny)
         out["base_model"][p] = _merged(config["base_model"].get(p, {}), t.tiny_recipe)
@@ -228,20 +230,20 @@ def variant_hyper(
     variants: Variants | None = None,
     problem_hyper: Mapping[str, Mapping[str, Any]] | None = None,
     problem: str = "",
+    budgets: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The hyper-parameters of method ``name`` on ``problem``: its base's slice of ``hyper``
     (config ``hyper``, one slice per catalogued method, defaults filled), then the
-    problem's overrides of that slice (config ``problem_hyper.<problem>.<base>``: budgets
-    that fit the problem), then a variant's own overrides (config ``variants.<name>.hyper``:
-    an ablation changes what it names, whatever the problem). An override key the base
-    does not have raises, naming it."""
+    problem's training budget (config ``budgets.<problem>.<base>``: the epochs that fit the
+    problem at full size; the tiny study drops them), then the problem's overrides (config
+    ``problem_hyper.<problem>.<base>``), then a variant's own overrides (config
+    ``variants.<name>.hyper``: an ablation changes what it names, whatever the problem). An
+    override key the base does not have raises, naming it."""
     t = traits(name, variants)
     out = dict(hyper.get(t.base, {}))
     layers = [
-        (
-            f"problem_hyper.{problem}.{t.base}",
-            (problem_hyper or {}).get(problem, {}).get(t.base, {}),
-        )
+        (f"{key}.{problem}.{t.base}", (given or {}).get(problem, {}).get(t.base, {}))
+        for key, given in (("budgets", budgets), ("problem_hyper", problem_hyper))
     ]
     if t.variant_of is not None:
         layers.append((f"variants.{name}.hyper", variants[name].get("hyper", {})))  # type: ignore[index]

@@ -6,7 +6,13 @@ import pytest
 
 from uqbench import io
 from uqbench.report.validate import ValidationError
-from uqbench.stages.tables import accept_validation, check_validation, claims_table, metrics_table
+from uqbench.stages.tables import (
+    ablation_table,
+    accept_validation,
+    check_validation,
+    claims_table,
+    metrics_table,
+)
 
 
 def write_records(root, runs):
@@ -87,3 +93,43 @@ def test_validation_round_trip_through_files(tmp_path):
     with pytest.raises(ValidationError, match=r"vi energy_distance \(seed 0\): 0\.3 outside"):
         check_validation(moved, str(tmp_path / "ref.csv"), str(tmp_path / "bad.txt"))
     assert not (tmp_path / "bad.txt").exists()
+
+
+def test_the_ablation_table_shows_the_validation_objective_each_run_was_selected_by(tmp_path):
+    runs = [("genuq", 0.016, s, 0.004) for s in (0, 1)]
+    runs += [("genuq_last", 0.016, s, 0.006) for s in (0, 1)]
+    paths = write_records(tmp_path, runs)
+    for p in paths[2:]:  # a variant keeps its base's name in its record and its phases
+        p.write_text(p.read_text().replace('"base_method": "genuq_last"', '"base_method": "genuq"'))
+    logs = []
+    for method, _, seed, _ in runs:
+        objective = {"genuq": 0.10, "genuq_last": 0.12}[method] + 0.001 * seed
+        history = [  # the pre-fit's MSE is not the objective; the best selected epoch is
+            {"phase": "genuq/pretrain", "val_loss": 1e-4, "selected": 1.0},
+            {"phase": "genuq", "val_loss": objective + 0.05, "selected": 1.0},
+            {"phase": "genuq", "val_loss": objective, "selected": 1.0},
+            {"phase": "genuq", "val_loss": objective - 0.05, "selected": 0.0},
+        ]
+        history = [
+            {
+                "epoch": i,
+                "loss": 0.0,
+                "val_rel_l2_mean": 0.0,
+                "lr": 1e-3,
+                "seconds": 1.0,
+                "samples_per_s": 1.0,
+                **h,
+            }
+            for i, h in enumerate(history)
+        ]
+        identity = {"problem": "elu", "method": method, "ratio": 0.016, "seed": seed}
+        logs.append(io.write_training_log(history, identity, tmp_path / f"{method}_{seed}.csv"))
+    rows = ablation_table(
+        paths, logs, "genuq", 0.016, str(tmp_path / "a.csv"), str(tmp_path / "a.md")
+    )
+    at = {r["method"]: r for r in rows}
+    assert at["genuq"]["val_objective_mean"] == pytest.approx(0.1005)
+    assert at["genuq_last"]["val_objective_diff"] == pytest.approx(0.02)
+    assert at["genuq_last"]["energy_distance_diff"] == pytest.approx(0.002)
+    header = (tmp_path / "a.md").read_text().splitlines()[0]
+    assert header.index("val_objective") < header.index("energy_distance")

@@ -65,6 +65,8 @@ def test_problem_enum_matches_the_registry():
         ({"variants": {"x": {"method": "oracle"}}}, "'oracle'"),
         ({"problem_hyper": {"heat": {}}}, "'heat'"),
         ({"problem_hyper": {"porous": {"svgd": {}}}}, "'svgd'"),
+        ({"budgets": {"heat": {}}}, "'heat'"),
+        ({"budgets": {"porous": {"svgd": {}}}}, "'svgd'"),
         ({"methods": []}, "'methods'"),
         ({"methods": ["genuq", "genuq"]}, "'methods'"),
         ({"ratios": [0.0]}, "'ratios'"),

@@ -75,10 +75,15 @@ def train_inputs(wildcards):
 
 
 def method_hyper(wildcards):
-    """A method's hyper slice on a problem: its base's, the problem's overrides (budgets),
-    a variant's overrides on top."""
+    """A method's hyper slice on a problem: its base's, the problem's training budget, the
+    problem's overrides, a variant's overrides on top."""
     return catalogue.variant_hyper(
-        wildcards.method, config["hyper"], VARIANTS, config["problem_hyper"], wildcards.problem
+        wildcards.method,
+        config["hyper"],
+        VARIANTS,
+        config["problem_hyper"],
+        wildcards.problem,
+        config["budgets"],
     )
 
 
@@ -208,6 +213,18 @@ def ablation_metrics(wildcards):
     ]
     return run_files(
         f"results/metrics/{RUN}/test.json", wildcards.problem, main_only=True, methods=members
+    )
+
+
+def ablation_logs(wildcards):
+    """Training logs of a method and its variants at the main ratio, all seeds."""
+    members = [m for m in config["methods"] if traits(m).base == wildcards.base]
+    return run_files(
+        f"results/models/{RUN}/train_log.csv",
+        wildcards.problem,
+        main_only=True,
+        methods=members,
+        trained=True,
     )
 
 

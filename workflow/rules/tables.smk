@@ -107,10 +107,12 @@ rule validate:
 
 
 # A method and its variants (config ``variants``) on one problem: each variant beside the
-# default, with its paired difference from it.
+# default, with its paired difference from it, and the validation objective each run was
+# selected by (from its training log: what a default is chosen by).
 rule ablation_table:
     input:
-        ablation_metrics,
+        metrics=ablation_metrics,
+        logs=ablation_logs,
     output:
         csv=report(
             "results/tables/{problem}_{base}_ablation.csv",

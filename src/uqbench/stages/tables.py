@@ -37,10 +37,14 @@ def ratio_table(paths: Paths, csv_path: str, md_path: str) -> list[dict]:
 
 
 def ablation_table(
-    paths: Paths, base: str, main_ratio: float, csv_path: str, md_path: str
+    paths: Paths, logs: Paths, base: str, main_ratio: float, csv_path: str, md_path: str
 ) -> list[dict]:
-    """``report.ablation.ablation_table`` of ``base`` and its variants, as CSV and Markdown."""
-    rows, md_text = ablation.ablation_table(io.read_metrics_files(paths), base, main_ratio)
+    """``report.ablation.ablation_table`` of ``base`` and its variants, as CSV and Markdown;
+    ``logs``: their training logs, for the validation objective each run was selected by."""
+    records = ablation.with_val_objective(
+        io.read_metrics_files(paths), [io.read_training_log(p) for p in logs], base
+    )
+    rows, md_text = ablation.ablation_table(records, base, main_ratio)
     _write(rows, md_text, csv_path, md_path)
     return rows
 
