@@ -257,6 +257,13 @@ def variant_hyper(
     return out
 
 
+def is_stochastic_phase(phase: str, name: str) -> bool:
+    """Whether a training-log phase is one of method ``name``'s stochastic phases: tagged
+    ``name`` or ``name/...`` other than its pre-fit ``name/pretrain`` (ecsg: one per
+    smoothing value). A variant trains under its base's name."""
+    return phase == name or (phase.startswith(f"{name}/") and phase != f"{name}/pretrain")
+
+
 def table_order(names: Iterable[str], variants: Variants | None = None) -> list[str]:
     """``names`` in table order: the catalogue's, each variant right after its base."""
     order = list(CATALOGUE)

@@ -203,14 +203,15 @@ def benchmark_files(wildcards=None):
     return files
 
 
+def ablation_members(base):
+    """A method and its variants, in the study's order."""
+    return [m for m in config["methods"] if traits(m).base == base]
+
+
 def ablation_metrics(wildcards):
     """Test metrics of a method, its variants and the deterministic model at the main
     ratio, all seeds, on one problem."""
-    members = [
-        m
-        for m in config["methods"]
-        if traits(m).base == wildcards.base or m == DIVERGENCE_REFERENCE
-    ]
+    members = [*ablation_members(wildcards.base), DIVERGENCE_REFERENCE]
     return run_files(
         f"results/metrics/{RUN}/test.json", wildcards.problem, main_only=True, methods=members
     )
@@ -218,12 +219,11 @@ def ablation_metrics(wildcards):
 
 def ablation_logs(wildcards):
     """Training logs of a method and its variants at the main ratio, all seeds."""
-    members = [m for m in config["methods"] if traits(m).base == wildcards.base]
     return run_files(
         f"results/models/{RUN}/train_log.csv",
         wildcards.problem,
         main_only=True,
-        methods=members,
+        methods=ablation_members(wildcards.base),
         trained=True,
     )
 

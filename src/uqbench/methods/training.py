@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import torch
 
+from uqbench.catalogue import is_stochastic_phase
 from uqbench.seeding import torch_fork, torch_generator
 
 log = logging.getLogger(__name__)
@@ -291,14 +292,6 @@ def train_loop(
 def kept_start(history: list[dict[str, float]], name: str) -> bool:
     """Whether every stochastic phase of method ``name`` in ``history`` kept its epoch 0,
     i.e. never beat the state it started from (a pre-fit, or a fresh generator) on its
-    validation objective. A method's stochastic phases are those tagged ``name`` or
-    ``name/...`` other than its pre-fit ``name/pretrain`` (ecsg: one per smoothing value);
-    False when there is none."""
-    phases = {
-        r["phase"]
-        for r in history
-        if r["phase"] == name
-        or (r["phase"].startswith(f"{name}/") and r["phase"] != f"{name}/pretrain")
-    }
-    kept = [r for r in history if r["phase"] in phases and r["selected"]]
+    validation objective (``catalogue.is_stochastic_phase``); False when there is none."""
+    kept = [r for r in history if is_stochastic_phase(r["phase"], name) and r["selected"]]
     return bool(kept) and all(r["epoch"] == 0 for r in kept)

@@ -17,6 +17,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from uqbench.catalogue import is_stochastic_phase
 from uqbench.report.records import Records
 from uqbench.report.summary import NOT_A_METRIC, sort_rows, summary_rows
 from uqbench.report.tables import INTERVAL_NOTE, render_markdown, runs_cell
@@ -36,14 +37,12 @@ REFERENCE = "deterministic"
 def selected_objective(history: Sequence[Mapping[str, Any]], name: str) -> float:
     """The validation objective a run of method ``name`` (a variant trains under its base's
     name) was selected by: the smallest ``val_loss`` of a selected epoch over its stochastic
-    phases (tagged ``name`` or ``name/...``, never its pre-fit ``name/pretrain``; ecsg keeps
-    the best of its smoothing phases); NaN when it has none."""
+    phases (``catalogue.is_stochastic_phase``; ecsg keeps the best of its smoothing
+    phases); NaN when it has none."""
     kept = [
         float(r["val_loss"])
         for r in history
-        if (r["phase"] == name or r["phase"].startswith(f"{name}/"))
-        and r["phase"] != f"{name}/pretrain"
-        and r["selected"]
+        if is_stochastic_phase(r["phase"], name) and r["selected"]
     ]
     return min(kept) if kept else math.nan
 
