@@ -13,7 +13,7 @@ import yaml
 
 from uqbench.catalogue import traits
 from uqbench.io import read_benchmark
-from uqbench.report.cost import project_job_seconds
+from uqbench.report.cost import SHARED_RULES, project_job_seconds
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
@@ -28,9 +28,11 @@ args = parser.parse_args()
 jobs = defaultdict(list)  # problem -> [(rule, method, seconds)]
 for run in args.runs:
     for path in sorted((run / "benchmarks").glob("*/**/*.tsv")):
-        # {rule}/{problem}/{method}/{ratio}/s{seed}, data/{problem}/{split}, truth/{problem}
-        rule, problem, *rest = path.relative_to(run / "benchmarks").with_suffix("").parts
-        method = rest[0] if rule not in ("data", "truth") else None
+        # {rule}/{problem}/{method}/{ratio}/s{seed}, data/{problem}/{split}, truth/{problem};
+        # tables/{table}: the reporting jobs, once for the whole study
+        rule, name, *rest = path.relative_to(run / "benchmarks").with_suffix("").parts
+        problem = "(tables)" if rule == "tables" else name
+        method = rest[0] if rule not in SHARED_RULES else None
         jobs[problem].append((rule, method, read_benchmark(path)["s"]))
 
 print(f"project_study: {args.seeds} seeds x {args.ratios} ratios on {args.cores} cores")

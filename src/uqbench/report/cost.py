@@ -28,8 +28,8 @@ def cost_table(benchmarks: Mapping[str, Sequence[Mapping[str, float]]]) -> list[
     return rows
 
 
-# The jobs of one problem that do not repeat per seed (the data splits and the truth).
-SHARED_RULES = ("data", "truth")
+# The jobs that do not repeat per seed: a problem's data splits and truth, the tables.
+SHARED_RULES = ("data", "truth", "tables")
 
 
 def project_job_seconds(
@@ -39,8 +39,8 @@ def project_job_seconds(
     n_ratios: int,
 ) -> dict[str, float]:
     """The job seconds of a whole study of one problem projected from a run of one seed at
-    the main ratio: ``jobs`` are (rule, method or None, wall seconds); the data and truth
-    jobs run once, every other job once per seed, and a method that ``sweeps`` the ratio
+    the main ratio: ``jobs`` are (rule, method or None, wall seconds); the data, truth and
+    tables jobs run once, every other job once per seed, and a method that ``sweeps`` the ratio
     once per ratio. Returns {"shared", "per_seed", "total"} in seconds: job time, so the
     wall time on c cores is at least total / c (perfect packing, no start-up gaps)."""
     if seeds < 1 or n_ratios < 1:
