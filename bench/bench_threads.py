@@ -36,7 +36,7 @@ for threads in args.threads:
         target = f"results/tables/{args.problem}_metrics.csv"
         cmd = [str(Path(sys.executable).parent / "snakemake"), "-s", str(REPO / "Snakefile")]
         cmd += ["--directory", work, "--workflow-profile", str(REPO / "profiles/local")]
-        cmd += ["--cores", str(args.cores), "--quiet", "all", target]
+        cmd += [target, "--cores", str(args.cores), "--quiet", "all"]
         cmd += ["--set-threads", f"train={threads}", f"predict={threads}"]
         cmd += ["--configfile", str(REPO / "config.yaml"), str(study)]
         t0 = time.perf_counter()
