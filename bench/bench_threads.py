@@ -3,7 +3,7 @@ the main ratio, a few methods) run with the local profile at each torch thread c
 training/prediction job; with C cores, T threads let C / T such jobs run at once. Prints the
 wall time of each configuration side by side and its ratio to the fastest.
 Run: python bench/bench_threads.py [--cores 2] [--threads 1 2] [--problem elu]
-     [--methods oracle deterministic genuq vi mc_dropout ensemble]
+     [--methods oracle deterministic genuq vi mc_dropout]
 """
 
 import argparse
