@@ -138,17 +138,22 @@ def mixture_log_density(z, t, y, comps, du, h):
 
 @pytest.mark.parametrize("t", [0.05, 0.5, 0.95])
 def test_exact_conditional_score_is_the_gradient_of_the_log_density(t):
+    """Also with a component left out per pair: the gradient of the mixture without it."""
     h = Mixture(var_u=0.02, var_a=0.1, var_y=0.05)
     gen = torch.Generator().manual_seed(0)
     du, da, n = 3, 2, 7
     comps = torch.randn(n, du + da, generator=gen, dtype=torch.float64)
     z = torch.randn(4, du + da, generator=gen, dtype=torch.float64)
     y = torch.randn(4, da, generator=gen, dtype=torch.float64)
+    exclude = torch.tensor([0, 3, 6, 3])
     score = conditional_score(z, t, y, comps, du, h)
+    loo = conditional_score(z, t, y, comps, du, h, exclude=exclude)
     for i in range(4):
-        zi = z[i].clone().requires_grad_()
-        (g,) = torch.autograd.grad(mixture_log_density(zi, t, y[i], comps, du, h), zi)
-        torch.testing.assert_close(score[i], g, rtol=1e-6, atol=1e-8)
+        kept = comps[torch.arange(n) != exclude[i]]
+        for s, c in ((score, comps), (loo, kept)):
+            zi = z[i].clone().requires_grad_()
+            (g,) = torch.autograd.grad(mixture_log_density(zi, t, y[i], c, du, h), zi)
+            torch.testing.assert_close(s[i], g, rtol=1e-6, atol=1e-8)
 
 
 def test_ecsg_generates_the_conditional_spread_of_a_two_valued_operator():

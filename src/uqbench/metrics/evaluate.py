@@ -145,6 +145,15 @@ def _standardised(vm: torch.Tensor, var: torch.Tensor, n: int, scale: float) -> 
     return torch.where(norm[..., None, :] > floor, vm / norm.clamp_min(1e-300)[..., None, :], 0.0)
 
 
+def _sorted(v: torch.Tensor) -> torch.Tensor:
+    """v (..., n) sorted along its last axis; the sort runs in float32 when that holds v
+    exactly (predictions are stored as float32): about 2x faster, the same values."""
+    low = v.float()
+    if v.dtype == torch.float64 and torch.equal(low.double(), v):
+        return torch.sort(low, dim=-1).values.double()
+    return torch.sort(v, dim=-1).values
+
+
 def _root_gaps(vt: torch.Tensor, pairs: torch.Tensor) -> torch.Tensor:
     """|v_a − v_b|^0.5 for each point pair (a, b) and draw: vt (case, d, n) -> (case, pair, n)."""
     a, b = pairs[:, 0].to(vt.device), pairs[:, 1].to(vt.device)
@@ -170,7 +179,7 @@ def _chunk_metrics(
     levels = [lv for lv in LEVELS if {f"coverage_{lv}", f"width_{lv}"} & want]
     xt = x.movedim(0, -1).contiguous()  # (case, d, m): sorting and gathering points are
     if levels or "crps" in want:  # 3-6x faster along a contiguous last axis than dim 0
-        st = torch.sort(xt, dim=-1).values  # the one sort: every quantile, the CRPS sums
+        st = _sorted(xt)  # the one sort: every quantile, the CRPS sums
         sy = truth["sorted"].to(st.dtype)
         for lv in levels:
             out.update(_intervals(st, sy, mu, factor, lv))
@@ -209,8 +218,8 @@ def _energies(
     syy = syy.to(xc.dtype)
     out = {}
     for suffix, f in [("", 1.0)] + ([("_cp", factor)] if factor is not None else []):
-        cross2 = f * f * a[..., :, None] + b[..., None, :] - 2 * f * gxy
-        cross = cross2.clamp_min(0).sqrt().mean((-2, -1)) / math.sqrt(d)
+        cross2 = torch.add(b[..., None, :], gxy, alpha=-2 * f).add_(f * f * a[..., :, None])
+        cross = cross2.clamp_min_(0).sqrt_().mean((-2, -1)) / math.sqrt(d)
         out[f"energy_distance{suffix}"] = 2 * cross - f * sxx - syy
         out[f"energy_score{suffix}"] = cross - 0.5 * f * sxx
     return out
@@ -284,10 +293,12 @@ def _crps(
 
     def cross(q: torch.Tensor) -> torch.Tensor:
         """E|X − Y| over all (sample, realization) pairs for sorted samples q (case, d, m):
-        Σ_j |q − y_j| = q (2 n_below − k) − 2 S_below + S, n_below = #{y_j < q}."""
+        Σ_j |q − y_j| = q (2 n_below − k) − 2 S_below + S, n_below = #{y_j < q}, summed
+        over the samples term by term (one fused product, then reductions)."""
         n_below = torch.searchsorted(sy, q)
-        below = prefix.gather(-1, n_below)
-        return ((q * (2 * n_below - k) - 2 * below).sum(-1) + m * total) / (m * k)
+        below = prefix.gather(-1, n_below).sum(-1)
+        qn = torch.linalg.vecdot(q, n_below.to(q.dtype))
+        return (2 * qn - k * q.sum(-1) - 2 * below + m * total) / (m * k)
 
     out = {"crps": (cross(st) - 0.5 * spread).mean(-1)}
     if factor is not None:
