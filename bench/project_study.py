@@ -1,8 +1,10 @@
 """The full default study's cost projected from measured runs of one seed at the main ratio
 (Snakemake's benchmark files under RUN/benchmarks), per problem: the measured job seconds,
 the projection to `seeds` seeds and `ratios` ratios (the data once; genuq, vi and flow at
-every ratio) and the wall time that is on `cores` cores at perfect packing (a lower bound).
+every ratio on the problems of `ratio-problems`, at the main one elsewhere) and the wall
+time that is on `cores` cores at perfect packing (a lower bound).
 Run: python bench/project_study.py RUN [RUN ...] [--seeds 3] [--ratios 5] [--cores 2]
+     [--ratio-problems elu poisson]
 """
 
 import argparse
@@ -23,6 +25,9 @@ parser.add_argument("runs", nargs="+", type=Path, help="study directories run wi
 parser.add_argument("--seeds", type=int, default=len(SCHEMA["properties"]["seeds"]["default"]))
 parser.add_argument("--ratios", type=int, default=len(SCHEMA["properties"]["ratios"]["default"]))
 parser.add_argument("--cores", type=int, default=2)
+parser.add_argument(
+    "--ratio-problems", nargs="*", default=SCHEMA["properties"]["ratio_problems"]["default"]
+)
 args = parser.parse_args()
 
 jobs = defaultdict(list)  # problem -> [(rule, method, seconds)]
@@ -35,13 +40,15 @@ for run in args.runs:
         method = rest[0] if rule not in SHARED_RULES else None
         jobs[problem].append((rule, method, read_benchmark(path)["s"]))
 
-print(f"project_study: {args.seeds} seeds x {args.ratios} ratios on {args.cores} cores")
+print(
+    f"project_study: {args.seeds} seeds x {args.ratios} ratios on "
+    f"{', '.join(args.ratio_problems)} (the main ratio elsewhere), {args.cores} cores"
+)
 print(f"{'problem':8s} {'jobs':>5s} {'measured s':>11s} {'projected s':>12s} {'wall h':>7s}")
 grand = 0.0
 for problem, js in sorted(jobs.items()):
-    out = project_job_seconds(
-        js, lambda m: traits(m, VARIANTS).sweeps_ratio, args.seeds, args.ratios
-    )
+    n_ratios = args.ratios if problem in args.ratio_problems else 1
+    out = project_job_seconds(js, lambda m: traits(m, VARIANTS).sweeps_ratio, args.seeds, n_ratios)
     grand += out["total"]
     measured = sum(s for *_, s in js)
     wall = out["total"] / args.cores / 3600

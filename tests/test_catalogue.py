@@ -13,6 +13,7 @@ from uqbench.catalogue import (
     CATALOGUE,
     PROBLEMS,
     check_study,
+    problem_methods,
     ratio_label,
     select,
     table_order,
@@ -33,6 +34,20 @@ def test_a_method_without_what_it_needs_is_rejected_naming_both():
     check_study(["deterministic", "regrad"])
     with pytest.raises(ValueError, match=r"'regrad'.*'deterministic'"):
         check_study(["oracle", "regrad", "isograd"])
+
+
+def test_problem_methods_narrow_the_study_in_its_order():
+    study = ["oracle", "deterministic", "genuq", "regrad"]
+    out = problem_methods(study, {"porous": ["genuq", "oracle", "vi"]}, ["elu", "porous"])
+    assert out == {"elu": study, "porous": ["oracle", "genuq"]}  # vi: not in the study
+    with pytest.raises(ValueError, match=r"problem_methods.porous lists 'regrad'.*'deterministic'"):
+        problem_methods(study, {"porous": ["regrad"]}, ["porous"])
+    with pytest.raises(ValueError, match=r"problem_methods.elu: unknown method\(s\) \['gp'\]"):
+        problem_methods(study, {"elu": ["genuq", "gp"]}, ["elu"])
+    with pytest.raises(ValueError, match="elu would run no method"):
+        problem_methods(["genuq"], {"elu": ["vi"]}, ["elu"])
+    with pytest.raises(ValueError, match="unknown"):  # a typo fails on a problem not run too
+        problem_methods(study, {"porous": ["gp"]}, ["elu"])
 
 
 def test_unknown_method_names_the_catalogue():

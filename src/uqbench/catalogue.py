@@ -30,7 +30,7 @@ the one way to ablate. It has its base's traits and ``variant_of`` set to the ba
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -276,9 +276,11 @@ def table_order(names: Iterable[str], variants: Variants | None = None) -> list[
     return sorted(names, key=key)
 
 
-def check_study(methods: Iterable[str], variants: Variants | None = None) -> None:
+def check_study(
+    methods: Iterable[str], variants: Variants | None = None, key: str = "methods"
+) -> None:
     """Reject a study with an unknown method, a variant that shadows a catalogued name, or
-    methods that miss what they need, naming them."""
+    methods that miss what they need, naming them (``key``: the config key of the list)."""
     chosen = list(methods)
     clash = sorted(set(variants or ()) & set(CATALOGUE))
     if clash:
@@ -287,11 +289,46 @@ def check_study(methods: Iterable[str], variants: Variants | None = None) -> Non
     if missing:
         raise ValueError(
             "; ".join(
-                f"config key methods lists {m!r}, which works on the trained {n!r} model: "
-                f"add {n!r} to methods"
+                f"config key {key} lists {m!r}, which works on the trained {n!r} model: "
+                f"add {n!r} to {key}"
                 for m, n in missing
             )
         )
+
+
+def problem_methods(
+    methods: Sequence[str],
+    chosen: Mapping[str, Sequence[str]],
+    problems: Iterable[str],
+    variants: Variants | None = None,
+) -> dict[str, list[str]]:
+    """The methods each of ``problems`` runs: those of ``methods`` that its entry of config
+    ``problem_methods`` (``chosen``) lists, in the order of ``methods`` (so a config layered
+    on top that narrows ``methods`` narrows every problem with it), or every method without
+    an entry. Unknown names, a problem left with no method, and lists that miss what their
+    methods need (``check_study``) raise, naming the key."""
+    known = set(CATALOGUE) | set(variants or ())
+    for p, subset in chosen.items():
+        unknown = [m for m in subset if m not in known]
+        if unknown:
+            raise ValueError(
+                f"config key problem_methods.{p}: unknown method(s) {unknown}; catalogue "
+                f"and variants: {sorted(known)}"
+            )
+    out = {}
+    for p in problems:
+        subset = chosen.get(p)
+        if subset is None:
+            out[p] = list(methods)
+            continue
+        out[p] = [m for m in methods if m in subset]
+        if not out[p]:
+            raise ValueError(
+                f"config key problem_methods.{p} lists {list(subset)}: none of them is in "
+                f"methods {list(methods)}, so {p} would run no method"
+            )
+        check_study(out[p], variants, key=f"problem_methods.{p}")
+    return out
 
 
 def ratio_label(ratio: float | str | None, missing: str = "–") -> str:

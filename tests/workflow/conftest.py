@@ -33,8 +33,8 @@ def run_snakemake(
 ) -> subprocess.CompletedProcess:
     """Run the workflow in ``workdir`` on 2 cores (see ``snakemake_cmd``)."""
     cmd = snakemake_cmd(workdir, "--cores", "2", *args, configfiles=configfiles)
-    # the whole tiny study takes about 12 min on 2 idle cores: the limit only stops a hung run
-    # and leaves room for a machine loaded 3x
+    # the whole tiny study takes about 2.5 min on 2 idle cores: the limit only stops a hung
+    # run and leaves room for a machine loaded far more than 2x
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=2400)
     if check and proc.returncode != 0:
         out = f"{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"

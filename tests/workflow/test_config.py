@@ -1,6 +1,7 @@
 """The config schema: defaults, registry agreement, and parse-time errors naming the key."""
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,9 @@ def test_tiny_config_is_valid():
     _validated(yaml.safe_load(TINY.read_text()))
 
 
-@pytest.mark.parametrize("name", ["elu.yaml", "reference_seeds.yaml", "poisson_ablation.yaml"])
+@pytest.mark.parametrize(
+    "name", ["elu.yaml", "poisson.yaml", "reference_seeds.yaml", "poisson_ablation.yaml"]
+)
 def test_the_validation_and_ablation_configs_parse(name, tmp_path):
     """make validate / validate-accept / ablation layer these over config.yaml: a dry run
     parses them (schema, methods, variants) and plans jobs."""
@@ -66,6 +69,10 @@ def test_problem_enum_matches_the_registry():
         ({"problem_hyper": {"heat": {}}}, "'heat'"),
         ({"problem_hyper": {"porous": {"svgd": {}}}}, "'svgd'"),
         ({"budgets": {"heat": {}}}, "'heat'"),
+        ({"problem_methods": {"heat": ["genuq"]}}, "'heat'"),
+        ({"problem_methods": {"elu": []}}, "'elu'"),
+        ({"problem_methods": {"elu": ["Genuq"]}}, "'elu'"),
+        ({"ratio_problems": ["heat"]}, "'ratio_problems'"),
         ({"budgets": {"porous": {"svgd": {}}}}, "'svgd'"),
         ({"methods": []}, "'methods'"),
         ({"methods": ["genuq", "genuq"]}, "'methods'"),
@@ -101,12 +108,26 @@ def test_bad_config_is_rejected_naming_the_key(cfg, named):
         ("hyper: {vi: {epochz: 3}}\n", "'epochz' was unexpected"),
         ("methods: [oracle, gp]\n", "unknown method 'gp'"),
         (
-            "variants: {genuq_x: {method: genuq, hyper: {nz: 4}}}\nmethods: [genuq_x]\n",
+            "variants: {genuq_x: {method: genuq, hyper: {nz: 4}}}\nmethods: [genuq_x]\n"
+            "problems: [elu]\n",
             "variants.genuq_x.hyper has unknown key(s) ['nz']",
         ),
         (
             "problem_hyper: {porous: {genuq: {epoch: 4}}}\nmethods: [genuq]\n",
             "problem_hyper.porous.genuq has unknown key(s) ['epoch']",
+        ),
+        (
+            "methods: [oracle, genuq]\nproblem_methods: {elu: [vi]}\n",
+            "config key problem_methods.elu lists ['vi']: none of them is in methods",
+        ),
+        (
+            "problem_methods: {elu: [genuq, gp]}\n",
+            "config key problem_methods.elu: unknown method(s) ['gp']",
+        ),
+        (
+            "problem_methods: {poisson: [oracle, regrad]}\n",
+            "config key problem_methods.poisson lists 'regrad', which works on the trained "
+            "'deterministic' model: add 'deterministic' to problem_methods.poisson",
         ),
         (
             "methods: [oracle, regrad]\n",
@@ -122,3 +143,30 @@ def test_bad_config_fails_at_parse_time_before_any_job(yaml_text, named, tmp_pat
     assert proc.returncode != 0
     assert named in proc.stdout + proc.stderr
     assert not (tmp_path / "results").exists() and not (tmp_path / "logs").exists()
+
+
+def test_each_problem_runs_its_methods_and_only_ratio_problems_sweep(tmp_path):
+    """problem_methods narrows a problem's methods; the (r) methods sweep every ratio on the
+    problems of ratio_problems and run at main_ratio elsewhere (a dry run's planned jobs)."""
+    cfg = tmp_path / "axes.yaml"
+    cfg.write_text(
+        "problems: [elu, poisson, porous]\nmethods: [oracle, deterministic, genuq, regrad]\n"
+        "ratios: [0.05, 0.1]\nmain_ratio: 0.05\nratio_problems: [elu, porous]\n"
+        "problem_methods:\n  poisson: [oracle, deterministic, genuq, regrad]\n"
+        "  porous: [oracle, genuq]\n"
+    )
+    proc = run_snakemake(tmp_path, "-n", configfiles=(cfg,))
+    planned = set(re.findall(r"problem=(\w+), method=(\w+), ratio=([\w.]+), seed=0", proc.stdout))
+    trained = {(p, m, r) for p, m, r in planned if m != "oracle"}
+    assert trained == {
+        ("elu", "deterministic", "na"),
+        ("elu", "regrad", "na"),
+        ("elu", "genuq", "0.05"),
+        ("elu", "genuq", "0.1"),
+        ("poisson", "deterministic", "na"),
+        ("poisson", "regrad", "na"),
+        ("poisson", "genuq", "0.05"),  # poisson does not sweep: the main ratio only
+        ("porous", "genuq", "0.05"),  # porous sweeps but runs no deterministic model
+        ("porous", "genuq", "0.1"),
+    }
+    assert ("porous", "oracle", "na") in planned

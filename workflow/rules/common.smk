@@ -26,19 +26,27 @@ def select(methods, **want):
 
 
 catalogue.check_study(config["methods"], VARIANTS)  # unknown or missing methods fail here
-RATIO_METHODS = select(config["methods"], sweeps_ratio=True)
+# the methods each problem runs (config problem_methods, else all), checked the same way;
+# the study's methods are those some problem runs
+PROBLEM_METHODS = catalogue.problem_methods(
+    config["methods"], config["problem_methods"], config["problems"], VARIANTS
+)
+STUDY_METHODS = [m for m in config["methods"] if any(m in ms for ms in PROBLEM_METHODS.values())]
+RATIO_METHODS = select(STUDY_METHODS, sweeps_ratio=True)
 # methods run with variants in the study: each gets an ablation table and figure
 ABLATED = list(
-    dict.fromkeys(traits(m).variant_of for m in config["methods"] if traits(m).variant_of)
+    dict.fromkeys(traits(m).variant_of for m in STUDY_METHODS if traits(m).variant_of)
 )
-SCORE_METHODS = select(config["methods"], epistemic=True)
-SAMPLE_METHODS = select(config["methods"], samples=True)
-TRAINED = "|".join(select(config["methods"], trained=True)) or "(?!)"
+SCORE_METHODS = select(STUDY_METHODS, epistemic=True)
+SAMPLE_METHODS = select(STUDY_METHODS, samples=True)
+TRAINED = "|".join(select(STUDY_METHODS, trained=True)) or "(?!)"
 RATIOS = [ratio_label(r) for r in config["ratios"]]
 MAIN_RATIO = ratio_label(config["main_ratio"])
 if MAIN_RATIO not in RATIOS:
     raise ValueError(f"config key main_ratio={MAIN_RATIO} must be one of ratios={RATIOS}")
 RUN = "{problem}/{method}/r{ratio}/s{seed}"
+# the problems whose (r) methods sweep every ratio: the ratio study's
+SWEPT_PROBLEMS = [p for p in config["problems"] if p in config["ratio_problems"]]
 
 
 wildcard_constraints:
@@ -55,6 +63,11 @@ def data_settings(wildcards):
     return config["data"][wildcards.problem]
 
 
+def methods_of(problem):
+    """The methods a problem runs, in the study's order."""
+    return PROBLEM_METHODS[problem]
+
+
 def checkpoint(problem, method, seed):
     """The checkpoint of a method that does not sweep the ratio (same problem and seed)."""
     return f"results/models/{problem}/{method}/r{NO_RATIO}/s{seed}/model.pt"
@@ -69,7 +82,7 @@ def train_inputs(wildcards):
     t = traits(wildcards.method)
     if t.needs:
         files["pretrained"] = checkpoint(p, t.needs[0], s)
-    if t.divergence_checked and DIVERGENCE_REFERENCE in config["methods"]:
+    if t.divergence_checked and DIVERGENCE_REFERENCE in methods_of(p):
         files["reference"] = checkpoint(p, DIVERGENCE_REFERENCE, s)
     return files
 
@@ -101,11 +114,14 @@ def ratio_value(wildcards):
     return None if wildcards.ratio == NO_RATIO else float(wildcards.ratio)
 
 
-def ratios_of(method, main_only=False):
+def ratios_of(method, problem, main_only=False):
+    """The ratios a method runs at on a problem: every ratio where it sweeps them (a problem
+    of config ratio_problems), else the main one; NO_RATIO when it uses none."""
     t = traits(method)
     if not t.uses_ratio:
         return [NO_RATIO]
-    return [MAIN_RATIO] if main_only or not t.sweeps_ratio else RATIOS
+    sweep = t.sweeps_ratio and problem in SWEPT_PROBLEMS and not main_only
+    return RATIOS if sweep else [MAIN_RATIO]
 
 
 def runs(problem, main_only=False, seeds=None, methods=None, trained=False):
@@ -113,9 +129,9 @@ def runs(problem, main_only=False, seeds=None, methods=None, trained=False):
     ``trained``: only runs with a training job (not the oracle)."""
     return [
         dict(problem=problem, method=m, ratio=r, seed=s)
-        for m in config["methods"]
+        for m in methods_of(problem)
         if (methods is None or m in methods) and not (trained and not traits(m).trained)
-        for r in ratios_of(m, main_only)
+        for r in ratios_of(m, problem, main_only)
         for s in (seeds or config["seeds"])
     ]
 
@@ -154,10 +170,11 @@ def first_seed_predictions(wildcards):
 
 
 def ratio_study_metrics(wildcards=None):
-    """Test metrics of every (r) method at every ratio, all problems and seeds."""
+    """Test metrics of every (r) method at every ratio, all seeds, on the problems that
+    sweep the ratio."""
     return [
         f
-        for p in config["problems"]
+        for p in SWEPT_PROBLEMS
         for f in run_files(f"results/metrics/{RUN}/test.json", p, methods=RATIO_METHODS)
     ]
 
@@ -174,8 +191,8 @@ def claims_metrics(wildcards=None):
 
 
 def ratio_study_targets():
-    """The ratio-study table, when the study runs any (r) method."""
-    return ["results/tables/ratio_study.csv"] if RATIO_METHODS else []
+    """The ratio-study table, when a problem of ratio_problems runs an (r) method."""
+    return ["results/tables/ratio_study.csv"] if ratio_study_metrics() else []
 
 
 def ood_auroc_metrics(wildcards=None):
@@ -203,15 +220,20 @@ def benchmark_files(wildcards=None):
     return files
 
 
-def ablation_members(base):
-    """A method and its variants, in the study's order."""
-    return [m for m in config["methods"] if traits(m).base == base]
+def ablation_members(base, problem):
+    """A method and its variants that a problem runs, in the study's order."""
+    return [m for m in methods_of(problem) if traits(m).base == base]
+
+
+def ablated_on(problem):
+    """The methods a problem runs with at least one of their variants."""
+    return [b for b in ABLATED if len(ablation_members(b, problem)) > 1]
 
 
 def ablation_metrics(wildcards):
     """Test metrics of a method, its variants and the deterministic model at the main
     ratio, all seeds, on one problem."""
-    members = [*ablation_members(wildcards.base), DIVERGENCE_REFERENCE]
+    members = [*ablation_members(wildcards.base, wildcards.problem), DIVERGENCE_REFERENCE]
     return run_files(
         f"results/metrics/{RUN}/test.json", wildcards.problem, main_only=True, methods=members
     )
@@ -223,14 +245,16 @@ def ablation_logs(wildcards):
         f"results/models/{RUN}/train_log.csv",
         wildcards.problem,
         main_only=True,
-        methods=ablation_members(wildcards.base),
+        methods=ablation_members(wildcards.base, wildcards.problem),
         trained=True,
     )
 
 
 def ablation_targets():
     """The ablation table of every method run with variants, per problem."""
-    return [f"results/tables/{p}_{b}_ablation.csv" for p in config["problems"] for b in ABLATED]
+    return [
+        f"results/tables/{p}_{b}_ablation.csv" for p in config["problems"] for b in ablated_on(p)
+    ]
 
 
 def first_seed_sources(wildcards):
@@ -274,20 +298,24 @@ FIGURE_RUNS = {
     "shift": shift_metrics,
     "ablation": ablation_metrics,
 }
-# the values each figure wildcard takes in the study
-FIGURE_WILDCARDS = {"problem": config["problems"], "base": ABLATED}
 # a figure that needs a kind of method is drawn when the study runs one
-FIGURE_NEEDS = {"sweeps_ratio": RATIO_METHODS, "epistemic": SCORE_METHODS}
+FIGURE_NEEDS = {"sweeps_ratio": ratio_study_metrics(), "epistemic": SCORE_METHODS}
+
+
+def figure_wildcards(per):
+    """The values a figure's wildcards (``per``) take in the study, as dicts: every problem;
+    with ``base``, every method a problem runs with its variants."""
+    combos = [{"problem": p} for p in config["problems"]] if "problem" in per else [{}]
+    if "base" in per:
+        combos = [{**c, "base": b} for c in combos for b in ablated_on(c["problem"])]
+    return combos
 
 
 def figure_targets():
     """The PNG of every registered figure the study draws, for each value of its wildcards."""
     return [
-        f
+        f"results/figures/{figure_stem(name)}.png".format(**values)
         for name, entry in FIGURES.items()
         if entry.needs is None or FIGURE_NEEDS[entry.needs]
-        for f in expand(
-            f"results/figures/{figure_stem(name)}.png",
-            **{w: FIGURE_WILDCARDS[w] for w in entry.per},
-        )
+        for values in figure_wildcards(entry.per)
     ]

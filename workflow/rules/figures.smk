@@ -1,6 +1,7 @@
 # Figures: one rule per entry of uqbench.plots.catalogue.FIGURES (figure_bands, ...,
 # figure_ablation), each its own target; what a figure reads and per what it is drawn come
-# from its entry, its caption from workflow/report/<name>.rst.
+# from its entry, its caption from workflow/report/<name>.rst. PNG, and PDF beside it unless
+# config figure_pdf is false.
 
 
 for _name, _entry in FIGURES.items():
@@ -19,7 +20,7 @@ for _name, _entry in FIGURES.items():
                 category=_entry.category,
                 **_sub,
             ),
-            f"results/figures/{_stem}.pdf",
+            *([f"results/figures/{_stem}.pdf"] if config["figure_pdf"] else []),
         params:
             name=_name,
             main_ratio=float(MAIN_RATIO),

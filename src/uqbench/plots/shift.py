@@ -70,8 +70,7 @@ def shift_figure(
     fig.legend(
         list(handles.values()),
         list(handles),
-        loc="center left",
-        bbox_to_anchor=(1.0, 0.5),
+        loc="outside right center",
         fontsize=7,
         frameon=False,
     )

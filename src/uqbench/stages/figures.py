@@ -56,12 +56,14 @@ def plot_function(entry: FigureEntry) -> Callable[..., Any]:
 
 
 def save(fig: Any, outputs: Paths) -> None:
-    """Save ``fig`` to every path (format from the suffix), each atomically; then close it."""
+    """Save ``fig`` to every path (format from the suffix), each atomically; then close it.
+    Every figure is laid out by constrained layout (``plots.common``), legends included, so
+    no ``bbox_inches="tight"``: it would lay out and draw each figure twice per file."""
     import matplotlib.pyplot as plt
 
     for out in outputs:
         with io.atomic_path(out, suffix=Path(out).suffix) as tmp:
-            fig.savefig(tmp, dpi=120, bbox_inches="tight")
+            fig.savefig(tmp, dpi=120)
     plt.close(fig)
     log.info("wrote %s", ", ".join(map(str, outputs)))
 
