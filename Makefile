@@ -10,7 +10,7 @@ CORES ?= all
 
 VALIDATE_DIR ?= .validate
 
-.PHONY: setup test lint study bench validate validate-accept ablation clean
+.PHONY: setup test lint study bench validate validate-accept ablation reference clean
 
 $(STAMP): envs/requirements.lock envs/requirements-nodeps.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -80,8 +80,36 @@ ablation: $(STAMP)
 		--configfile $(CURDIR)/config.yaml $(CURDIR)/validation/poisson_ablation.yaml
 	cat $(ABLATION_DIR)/results/tables/poisson_genuq_ablation.md
 
+# The reference study (reference/config.yaml over config.yaml: the full default study),
+# published into reference/ (tables, PNG figures, provenance with commit, machine and each
+# problem's wall time). Run from a clean checkout: records made by uncommitted code are
+# refused. Each problem of REFERENCE_PROBLEMS runs on its own and is timed (a problem whose
+# jobs are all done keeps its earlier time), then one run over all of them makes the
+# claims and ratio-study tables, then the files are copied. Run it problem by problem at
+# different times with e.g. `make reference REFERENCE_PROBLEMS=porous` (a resumed run records
+# the time of its resumed part only).
+REFERENCE_DIR ?= .reference
+REFERENCE_PROBLEMS ?= elu poisson porous
+REFERENCE_OUT ?= $(CURDIR)/reference
+REFERENCE_CONFIGS = $(CURDIR)/config.yaml $(CURDIR)/reference/config.yaml
+REFERENCE_RUN = $(BIN)/snakemake --snakefile $(CURDIR)/Snakefile --directory $(REFERENCE_DIR) \
+	--workflow-profile $(CURDIR)/profiles/local --cores $(CORES)
+reference: $(STAMP)
+	mkdir -p $(REFERENCE_DIR)/wall
+	for p in $(REFERENCE_PROBLEMS); do \
+		only=$(abspath $(REFERENCE_DIR))/wall/$$p.yaml; printf 'problems: [%s]\n' $$p > $$only; \
+		if $(REFERENCE_RUN) -n --configfile $(REFERENCE_CONFIGS) $$only 2>&1 \
+			| grep -q 'Nothing to be done'; then continue; fi; \
+		start=$$(date +%s); \
+		$(REFERENCE_RUN) --configfile $(REFERENCE_CONFIGS) $$only || exit 1; \
+		echo $$(( $$(date +%s) - start )) > $(REFERENCE_DIR)/wall/$$p.s; \
+	done
+	$(REFERENCE_RUN) --configfile $(REFERENCE_CONFIGS)
+	$(BIN)/python -m uqbench.stages.reference $(REFERENCE_DIR) $(REFERENCE_OUT) \
+		$(REFERENCE_CONFIGS)
+
 bench: $(STAMP)
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf results logs benchmarks .snakemake $(VALIDATE_DIR) $(ABLATION_DIR)
+	rm -rf results logs benchmarks .snakemake $(VALIDATE_DIR) $(ABLATION_DIR) $(REFERENCE_DIR)

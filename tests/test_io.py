@@ -1,6 +1,7 @@
 """Data files: round trip, plain readers, atomic writes, clear errors on bad files."""
 
 import os
+import subprocess
 
 import h5py
 import numpy as np
@@ -221,3 +222,22 @@ def test_output_kind_must_match_the_output_dims():
         _dataset(output_kind="curve")
     with pytest.raises(io.DataFileError, match="output_kind 'surface'"):
         _dataset(output_kind="surface")
+
+
+def test_git_commit_marks_a_checkout_whose_code_changed(tmp_path, tmp_path_factory):
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src/code.py").write_text("x = 1\n")
+    (tmp_path / "README.md").write_text("docs\n")
+    git("init", "-q")
+    git("add", "-A")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "c")
+    sha = io.git_commit(tmp_path / "src")
+    assert len(sha) == 40 and "-" not in sha
+    (tmp_path / "README.md").write_text("other docs\n")  # not code: still clean
+    assert io.git_commit(tmp_path / "src") == sha
+    (tmp_path / "src/code.py").write_text("x = 2\n")
+    assert io.git_commit(tmp_path / "src") == f"{sha}-dirty"
+    assert io.git_commit(tmp_path_factory.mktemp("plain")) == ""  # not a checkout

@@ -31,13 +31,24 @@ def test_tiny_config_is_valid():
 
 
 @pytest.mark.parametrize(
-    "name", ["elu.yaml", "poisson.yaml", "reference_seeds.yaml", "poisson_ablation.yaml"]
+    "name",
+    ["elu.yaml", "poisson.yaml", "porous.yaml", "reference_seeds.yaml", "poisson_ablation.yaml"],
 )
 def test_the_validation_and_ablation_configs_parse(name, tmp_path):
     """make validate / validate-accept / ablation layer these over config.yaml: a dry run
     parses them (schema, methods, variants) and plans jobs."""
     cfg = REPO / "validation" / name
     proc = run_snakemake(tmp_path, "-n", configfiles=(REPO / "config.yaml", cfg))
+    assert "Job stats" in proc.stdout + proc.stderr
+
+
+def test_the_reference_config_is_the_default_study_on_cpu(tmp_path):
+    """make reference layers reference/config.yaml over config.yaml: it changes no setting
+    but the device, and a dry run plans the full study's jobs."""
+    ref = yaml.safe_load((REPO / "reference/config.yaml").read_text())
+    assert ref == {"device": "cpu"}
+    configs = (REPO / "config.yaml", REPO / "reference/config.yaml")
+    proc = run_snakemake(tmp_path, "-n", configfiles=configs)
     assert "Job stats" in proc.stdout + proc.stderr
 
 

@@ -24,20 +24,29 @@ class DataFileError(ValueError):
         self.path = str(path)
 
 
-def git_commit() -> str:
-    """Commit of the source tree the package runs from, or '' outside a git checkout."""
-    src = Path(uqbench.__file__).resolve().parent
+# the checkout's code: a change to any of it marks a run's records "-dirty"
+CODE_PATHS = ("src", "scripts", "workflow", "Snakefile")
+
+
+def _git(src: Path, *args: str) -> str:
+    out = subprocess.run(
+        ["git", "-C", str(src), *args], capture_output=True, text=True, timeout=5, check=True
+    )
+    return out.stdout.strip()
+
+
+def git_commit(src: str | os.PathLike[str] | None = None) -> str:
+    """Commit of the checkout that holds ``src`` (default: the package's own source), with
+    ``-dirty`` appended when the checkout's code (``CODE_PATHS``) differs from it; '' outside
+    a git checkout."""
+    src = Path(src) if src is not None else Path(uqbench.__file__).resolve().parent
     try:
-        out = subprocess.run(
-            ["git", "-C", str(src), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        )
+        sha = _git(src, "rev-parse", "HEAD")
+        paths = [f":/{p}" for p in CODE_PATHS]  # from the checkout's top, wherever src is
+        changed = _git(src, "status", "--porcelain", "--untracked-files=no", "--", *paths)
     except (OSError, subprocess.SubprocessError):
         return ""
-    return out.stdout.strip()
+    return f"{sha}-dirty" if changed else sha
 
 
 def provenance(**attrs: Any) -> dict[str, Any]:
