@@ -82,28 +82,38 @@ ablation: $(STAMP)
 
 # The reference study (reference/config.yaml over config.yaml: the full default study),
 # published into reference/ (tables, PNG figures, provenance with commit, machine and each
-# problem's wall time). Run from a clean checkout: records made by uncommitted code are
-# refused. Each problem of REFERENCE_PROBLEMS runs on its own and is timed (a problem whose
-# jobs are all done keeps its earlier time), then one run over all of them makes the
-# claims and ratio-study tables, then the files are copied. Run it problem by problem at
-# different times with e.g. `make reference REFERENCE_PROBLEMS=porous` (a resumed run records
-# the time of its resumed part only).
+# problem's wall time). Only from committed code (checked first). Each problem of
+# REFERENCE_PROBLEMS runs on its own (`snakemake problem_<p>`) and is timed; a problem whose
+# jobs are all done keeps its earlier time, a resumed one records its resumed part only.
+# Then, once every problem is done, the tables and figures are made anew over all problems
+# (by this commit's code) and copied. Problems can be run at different times:
+# `make reference REFERENCE_PROBLEMS=porous`.
 REFERENCE_DIR ?= .reference
-REFERENCE_PROBLEMS ?= elu poisson porous
+REFERENCE_STUDY = elu poisson porous
+REFERENCE_PROBLEMS ?= $(REFERENCE_STUDY)
 REFERENCE_OUT ?= $(CURDIR)/reference
 REFERENCE_CONFIGS = $(CURDIR)/config.yaml $(CURDIR)/reference/config.yaml
 REFERENCE_RUN = $(BIN)/snakemake --snakefile $(CURDIR)/Snakefile --directory $(REFERENCE_DIR) \
 	--workflow-profile $(CURDIR)/profiles/local --cores $(CORES)
+REFERENCE_DONE = $(REFERENCE_RUN) -n problem_$$p --configfile $(REFERENCE_CONFIGS) 2>&1 \
+	| grep -q 'Nothing to be done'
 reference: $(STAMP)
+	@changed=$$(git -C $(CURDIR) status --porcelain -- src scripts workflow Snakefile); \
+	if [ -n "$$changed" ]; then \
+		echo "make reference: commit the code first (the reference names one commit):"; \
+		echo "$$changed"; exit 1; fi
 	mkdir -p $(REFERENCE_DIR)/wall
 	for p in $(REFERENCE_PROBLEMS); do \
-		only=$(abspath $(REFERENCE_DIR))/wall/$$p.yaml; printf 'problems: [%s]\n' $$p > $$only; \
-		if $(REFERENCE_RUN) -n --configfile $(REFERENCE_CONFIGS) $$only 2>&1 \
-			| grep -q 'Nothing to be done'; then continue; fi; \
+		if $(REFERENCE_DONE); then continue; fi; \
 		start=$$(date +%s); \
-		$(REFERENCE_RUN) --configfile $(REFERENCE_CONFIGS) $$only || exit 1; \
+		$(REFERENCE_RUN) problem_$$p --configfile $(REFERENCE_CONFIGS) || exit 1; \
 		echo $$(( $$(date +%s) - start )) > $(REFERENCE_DIR)/wall/$$p.s; \
 	done
+	for p in $(REFERENCE_STUDY); do \
+		$(REFERENCE_DONE) || { echo "make reference: $$p is not done yet:" \
+			"make reference REFERENCE_PROBLEMS=$$p"; exit 1; }; \
+	done
+	rm -rf $(REFERENCE_DIR)/results/tables $(REFERENCE_DIR)/results/figures
 	$(REFERENCE_RUN) --configfile $(REFERENCE_CONFIGS)
 	$(BIN)/python -m uqbench.stages.reference $(REFERENCE_DIR) $(REFERENCE_OUT) \
 		$(REFERENCE_CONFIGS)
@@ -112,4 +122,4 @@ bench: $(STAMP)
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf results logs benchmarks .snakemake $(VALIDATE_DIR) $(ABLATION_DIR) $(REFERENCE_DIR)
+	rm -rf results logs benchmarks .snakemake $(VALIDATE_DIR) $(ABLATION_DIR)

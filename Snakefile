@@ -60,3 +60,14 @@ rule all:
         "results/tables/cost.csv",
         ablation_targets(),
     default_target: True
+
+
+# One problem's part of the study, e.g. `snakemake problem_poisson` (make reference runs and
+# times each problem so).
+for _p in config["problems"]:
+
+    rule:
+        name:
+            f"problem_{_p}"
+        input:
+            problem_targets(_p),

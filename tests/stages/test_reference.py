@@ -1,46 +1,72 @@
-"""Stage reference: a finished study published with its provenance, from one clean commit
-only; an earlier publication's stale files removed, a failed check leaving nothing new."""
+"""Stage reference: a finished study published with its provenance, only when every record
+and the checkout share one committed code; an earlier publication replaced whole, a failed
+check leaving it as it was."""
 
 import hashlib
 import json
+import subprocess
 
 import pytest
 
 from uqbench import io
 from uqbench.stages.reference import publish, study_commit
 
-SHA = "a" * 40
+
+def _git(repo, *args) -> str:
+    out = subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return out.stdout.strip()
 
 
-def _record(problem: str, method: str, commit: str = SHA) -> dict:
+@pytest.fixture
+def repo(tmp_path):
+    """A checkout with code and a config, committed: (path, commit)."""
+    root = tmp_path / "repo"
+    for path in ("src/code.py", "scripts/run.py", "workflow/rules.smk", "Snakefile"):
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text("code\n")
+    (root / "config.yaml").write_text("seeds: [0]  # a comment\n")
+    _git(root.parent, "init", "-q", str(root))
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "code")
+    return root, _git(root, "rev-parse", "HEAD")
+
+
+def _record(problem: str, commit: str) -> dict:
     return {
-        "problem": problem, "method": method, "base_method": method, "ratio": None, "seed": 0,
-        "split": "test", "status": "ok", "metrics": {}, "git_commit": commit, "device": "cpu",
+        "problem": problem, "method": "genuq", "base_method": "genuq", "ratio": None,
+        "seed": 0, "split": "test", "status": "ok", "metrics": {}, "git_commit": commit,
+        "device": "cpu",
     }  # fmt: skip
 
 
-def _study(root, commits=(SHA, SHA), problems=("elu", "poisson")):
+def _study(run, commits, problems=("elu", "poisson")):
     """A finished study's files: a metrics record per problem, its tables and figures."""
     for p, commit in zip(problems, commits, strict=True):
-        io.write_metrics(_record(p, "genuq", commit), root / f"results/metrics/{p}/genuq/test.json")
-        io.atomic_write_text(root / f"results/tables/{p}_metrics.csv", f"method\ngenuq {p}\n")
-        io.atomic_write_text(root / f"results/tables/{p}_metrics.md", f"| genuq | {p} |\n")
-        io.atomic_write_text(root / f"results/figures/{p}_bands.png", f"png {p}")
-        io.atomic_write_text(root / f"results/figures/{p}_bands.pdf", "pdf")  # not published
+        io.write_metrics(_record(p, commit), run / f"results/metrics/{p}/genuq/test.json")
+        io.atomic_write_text(run / f"results/tables/{p}_metrics.csv", f"method\ngenuq {p}\n")
+        io.atomic_write_text(run / f"results/tables/{p}_metrics.md", f"| genuq | {p} |\n")
+        io.atomic_write_text(run / f"results/figures/{p}_bands.png", f"png {p}")
+        io.atomic_write_text(run / f"results/figures/{p}_bands.pdf", "pdf")  # not published
     for name in ("claims.csv", "claims.md", "cost.csv", "ratio_study.csv"):
-        io.atomic_write_text(root / f"results/tables/{name}", name)
-    io.atomic_write_text(root / "wall/elu.s", "1234\n")  # poisson's run was not timed
-    config = root / "config.yaml"
-    config.write_text("seeds: [0]\n")
-    return config
+        io.atomic_write_text(run / f"results/tables/{name}", name)
+    io.atomic_write_text(run / "wall/elu.s", "1234\n")  # poisson's run was not timed
 
 
-def test_publish_copies_tables_and_figures_with_their_provenance(tmp_path):
-    run, out = tmp_path / "run", tmp_path / "reference"
-    config = _study(run)
+def test_publish_copies_tables_and_figures_with_their_provenance(repo, tmp_path):
+    root, sha = repo
+    run, out = tmp_path / "run", root / "reference"
+    _study(run, (sha, sha))
     io.atomic_write_text(out / "figures/old_figure.png", "from an earlier publication")
-    record = publish(run, out, [config])
-    assert record["commit"] == SHA and record["problems"] == ["elu", "poisson"]
+    io.atomic_write_text(out / "config.yaml", "device: cpu\n")  # kept: not published
+    (root / "README.md").write_text("docs, committed after the study: the same code\n")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "docs")
+    record = publish(run, out, [root / "config.yaml"])
+    assert record["commit"] == _git(root, "rev-parse", "HEAD") != sha
+    assert record["problems"] == ["elu", "poisson"] and record["configs"] == ["config.yaml"]
     assert record["wall_seconds"] == {"elu": 1234.0, "poisson": None}
     assert record["machine"]["devices"] == ["cpu"] and record["machine"]["cores"] >= 1
     tables = sorted(f.name for f in (out / "tables").iterdir())
@@ -49,38 +75,51 @@ def test_publish_copies_tables_and_figures_with_their_provenance(tmp_path):
          "elu_metrics.md", "poisson_metrics.csv", "poisson_metrics.md"]
     )  # fmt: skip
     figures = sorted(f.name for f in (out / "figures").iterdir())
-    assert figures == ["elu_bands.png", "poisson_bands.png"]  # the stale one removed
-    for name, sha in record["files"].items():  # every published file, by its content
-        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == sha
+    assert figures == ["elu_bands.png", "poisson_bands.png"]  # the earlier one is gone
+    assert sorted(f.name for f in out.iterdir()) == [
+        "config.yaml", "figures", "provenance.json", "provenance.md", "tables"
+    ]  # fmt: skip
+    for name, digest in record["files"].items():  # every published file, by its content
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
     assert json.loads((out / "provenance.json").read_text()) == record
     page = (out / "provenance.md").read_text()
-    assert (
-        SHA in page and "| elu | 1234 s (0.34 h) |" in page and "| poisson | not recorded |" in page
-    )
-    assert "`tables/claims.csv`" in page
+    assert record["commit"] in page and "`tables/claims.csv`" in page
+    assert "| elu | 1234 s (0.34 h) |" in page and "| poisson | not recorded |" in page
+    # the config's values are hashed, not its text: a comment changes nothing
+    (root / "config.yaml").write_text("seeds: [0]\n")
+    assert publish(run, out, [root / "config.yaml"])["config_hash"] == record["config_hash"]
 
 
-@pytest.mark.parametrize(
-    ("commits", "named"),
-    [
-        ((SHA, "b" * 40), "2 commits"),
-        ((f"{SHA}-dirty",) * 2, "clean checkout"),
-        (("", ""), "clean"),
-    ],
-)
-def test_publish_refuses_records_of_other_or_uncommitted_code(tmp_path, commits, named):
-    run, out = tmp_path / "run", tmp_path / "reference"
-    config = _study(run, commits)
+@pytest.mark.parametrize("change", ["dirty record", "other code", "dirty checkout", "no git"])
+def test_publish_refuses_numbers_it_cannot_trace_to_this_code(repo, tmp_path, change):
+    root, sha = repo
+    run, out = tmp_path / "run", root / "reference"
+    commits = {"dirty record": (sha, f"{sha}-dirty"), "no git": (sha, "")}.get(change, (sha,) * 2)
+    _study(run, commits)
+    io.atomic_write_text(out / "tables/claims.csv", "the earlier publication")
+    if change in ("other code", "dirty checkout"):
+        (root / "src/code.py").write_text("changed code\n")
+    if change == "other code":
+        _git(root, "commit", "-qam", "new code")
+    named = {
+        "dirty record": "uncommitted code",
+        "no git": "uncommitted code or outside git",
+        "other code": "code other than this checkout's",
+        "dirty checkout": "has uncommitted code",
+    }[change]
     with pytest.raises(ValueError, match=named):
-        publish(run, out, [config])
-    assert not out.exists()  # nothing published
+        publish(run, out, [root / "config.yaml"])
+    assert sorted(f.name for f in out.iterdir()) == ["tables"]  # the earlier one, untouched
+    assert (out / "tables/claims.csv").read_text() == "the earlier publication"
 
 
-def test_publish_refuses_an_unfinished_study(tmp_path):
-    run, out = tmp_path / "run", tmp_path / "reference"
-    config = _study(run)
+def test_publish_refuses_an_unfinished_study(repo, tmp_path):
+    root, sha = repo
+    run, out = tmp_path / "run", root / "reference"
+    _study(run, (sha, sha))
     (run / "results/tables/claims.csv").unlink()
     with pytest.raises(FileNotFoundError, match=r"claims\.csv"):
-        publish(run, out, [config])
+        publish(run, out, [root / "config.yaml"])
+    assert not out.exists()
     with pytest.raises(ValueError, match="no metrics records"):
-        study_commit([])
+        study_commit([], root)

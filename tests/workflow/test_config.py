@@ -44,9 +44,10 @@ def test_the_validation_and_ablation_configs_parse(name, tmp_path):
 
 def test_the_reference_config_is_the_default_study_on_cpu(tmp_path):
     """make reference layers reference/config.yaml over config.yaml: it changes no setting
-    but the device, and a dry run plans the full study's jobs."""
+    of the numbers (the device pins CPU, PNG only), and it parses (a dry run over the tiny
+    config, as every test run does)."""
     ref = yaml.safe_load((REPO / "reference/config.yaml").read_text())
-    assert ref == {"device": "cpu"}
+    assert ref == {"device": "cpu", "figure_pdf": False}
     configs = (REPO / "config.yaml", REPO / "reference/config.yaml")
     proc = run_snakemake(tmp_path, "-n", configfiles=configs)
     assert "Job stats" in proc.stdout + proc.stderr
@@ -55,6 +56,8 @@ def test_the_reference_config_is_the_default_study_on_cpu(tmp_path):
 def test_problem_enum_matches_the_registry():
     schema = yaml.safe_load(Path(SCHEMA).read_text())
     assert schema["properties"]["problems"]["items"]["enum"] == list(PROBLEMS)
+    assert schema["properties"]["ratio_problems"]["items"]["enum"] == list(PROBLEMS)
+    assert set(schema["properties"]["problem_methods"]["properties"]) == set(PROBLEMS)
     assert set(schema["properties"]["data"]["properties"]) == {"seed", *PROBLEMS}
 
 
@@ -181,3 +184,15 @@ def test_each_problem_runs_its_methods_and_only_ratio_problems_sweep(tmp_path):
         ("porous", "genuq", "0.1"),
     }
     assert ("porous", "oracle", "na") in planned
+
+
+def test_one_problem_target_plans_that_problem_only(tmp_path):
+    """`snakemake problem_<p>` (what make reference runs and times) plans the problem's runs,
+    its metrics table and figures, and nothing that combines problems."""
+    proc = run_snakemake(tmp_path, "-n", "problem_poisson")
+    out = proc.stdout + proc.stderr
+    assert set(re.findall(r"problem=(\w+)", out)) == {"poisson"}
+    for job in ("train", "evaluate", "metrics_table", "figure_bands"):
+        assert re.search(rf"^{job}\s+\d+$", out, re.M), job
+    for job in ("claims_table", "cost_table", "ratio_table", "figure_ood_auroc"):
+        assert not re.search(rf"^{job}\s+\d+$", out, re.M), job

@@ -7,7 +7,7 @@ import yaml
 
 from tests.workflow.conftest import REPO, TINY, run_snakemake
 from uqbench import io
-from uqbench.catalogue import SCORED, ratio_label, table_order, traits
+from uqbench.catalogue import SCORED, problem_methods, ratio_label, table_order, traits
 from uqbench.problems import SHIFTS
 
 pytestmark = pytest.mark.slow
@@ -22,8 +22,7 @@ RATIO_PROBLEMS = CONFIG.get("ratio_problems", SCHEMA["properties"]["ratio_proble
 
 def methods_of(problem: str) -> list[str]:
     """The methods the tiny study runs on a problem (config problem_methods, else all)."""
-    chosen = CONFIG["problem_methods"].get(problem, METHODS)
-    return [m for m in METHODS if m in chosen]
+    return problem_methods(METHODS, CONFIG["problem_methods"], [problem], VARIANTS)[problem]
 
 
 def method_runs(problem: str) -> list[tuple[str, str, str]]:

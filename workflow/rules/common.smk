@@ -302,12 +302,32 @@ FIGURE_RUNS = {
 FIGURE_NEEDS = {"sweeps_ratio": ratio_study_metrics(), "epistemic": SCORE_METHODS}
 
 
+def problem_targets(problem):
+    """One problem's part of the study: its runs' metrics, its metrics table, figures and
+    ablation tables (not the tables and figures that combine problems)."""
+    metrics = [
+        f
+        for split in EVAL_SPLITS
+        for f in run_files(f"results/metrics/{RUN}/{{split}}.json", problem, split=split)
+    ]
+    own = [
+        f
+        for f in [*figure_targets(), *ablation_targets()]
+        if os.path.basename(f).startswith(f"{problem}_")
+    ]
+    return [*metrics, f"results/tables/{problem}_metrics.csv", *own]
+
+
 def figure_wildcards(per):
     """The values a figure's wildcards (``per``) take in the study, as dicts: every problem;
     with ``base``, every method a problem runs with its variants."""
     combos = [{"problem": p} for p in config["problems"]] if "problem" in per else [{}]
     if "base" in per:
-        combos = [{**c, "base": b} for c in combos for b in ablated_on(c["problem"])]
+        combos = [
+            {**c, "base": b}
+            for c in combos
+            for b in (ablated_on(c["problem"]) if "problem" in c else ABLATED)
+        ]
     return combos
 
 

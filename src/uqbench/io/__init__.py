@@ -33,6 +33,7 @@ from uqbench.io.datasets import (
     write_dataset,
 )
 from uqbench.io.files import (
+    CODE_PATHS,
     DataFileError,
     atomic_path,
     atomic_write_text,
@@ -56,7 +57,8 @@ from uqbench.io.records import (
 )
 
 __all__ = [
-    "DATA_ATTRS", "ENGINE", "LOG_FIELDS", "METRICS_KEYS", "OUTPUT_KINDS", "PREDICTION_ATTRS",
+    "CODE_PATHS", "DATA_ATTRS", "ENGINE", "LOG_FIELDS", "METRICS_KEYS", "OUTPUT_KINDS",
+    "PREDICTION_ATTRS",
     "RUN_KEYS", "SPATIAL_DIMS", "TRUTH_VARS", "DataFileError", "MetricsRecord",
     "atomic_path", "atomic_write_text", "data_dataset", "git_commit", "load_checkpoint",
     "prediction_dataset", "prediction_record", "provenance", "read_benchmark", "read_data",

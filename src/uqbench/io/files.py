@@ -43,7 +43,7 @@ def git_commit(src: str | os.PathLike[str] | None = None) -> str:
     try:
         sha = _git(src, "rev-parse", "HEAD")
         paths = [f":/{p}" for p in CODE_PATHS]  # from the checkout's top, wherever src is
-        changed = _git(src, "status", "--porcelain", "--untracked-files=no", "--", *paths)
+        changed = _git(src, "status", "--porcelain", "--", *paths)  # new files too
     except (OSError, subprocess.SubprocessError):
         return ""
     return f"{sha}-dirty" if changed else sha

@@ -1,13 +1,14 @@
 """Stage reference: a finished study's tables, figures and provenance copied into the
 repository's ``reference/`` (``make reference``), all from one clean commit.
 
-``publish`` refuses a study whose metrics records name more than one commit, a commit with
-uncommitted code (``-dirty``) or none: the code that makes the numbers must be the same for
-every file it publishes. The tables (every ``*.csv`` and ``*.md`` of ``results/tables``)
-go to ``reference/tables/``, the PNG figures to ``reference/figures/``, each written
-atomically; files of an earlier publication that the study no longer makes are removed;
-``provenance.md`` and ``provenance.json`` (commit, config hash, machine, wall time per
-problem, and every published file with its sha256) are written last.
+``publish`` refuses a study whose metrics records name uncommitted code (``-dirty``), no
+commit, or commits whose code (``io.CODE_PATHS``) differs, and a checkout whose code differs
+from theirs (the tables and figures, which ``make reference`` makes anew just before, would
+then come from other code): every published number traces to one code. The tables (every
+``*.csv`` and ``*.md`` of ``results/tables``) go to ``reference/tables/``, the PNG figures
+to ``reference/figures/``, and ``provenance.md|json`` (commit, config hash, machine, wall
+time per problem, every published file with its sha256) beside them: all written into a
+staging folder first, then moved in place, so a failure leaves the earlier publication.
 
 Run: ``python -m uqbench.stages.reference RUN OUT CONFIG [CONFIG ...]`` (RUN: the study
 directory; OUT: ``reference``; CONFIG: the config files the study was run with). The wall
@@ -24,10 +25,13 @@ import logging
 import os
 import platform
 import shutil
+import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from uqbench import io
 from uqbench.catalogue import PROBLEMS
@@ -38,28 +42,54 @@ Pathish = str | os.PathLike[str]
 SUBDIRS = {"tables": ("*.csv", "*.md"), "figures": ("*.png",)}
 
 
-def study_commit(records: Sequence[Mapping[str, Any]]) -> str:
-    """The one commit every metrics record was made by; raises naming what is wrong when
-    there are several, one with uncommitted code, or none."""
-    commits = sorted({str(r.get("git_commit", "")) for r in records})
+def code_tree(commit: str, repo: Pathish) -> str:
+    """The git object ids of the code paths (``io.CODE_PATHS``) at ``commit``: equal for
+    two commits whose code is the same (a commit of docs or results between runs)."""
+    paths = [f"{commit}:{p}" for p in io.CODE_PATHS]
+    out = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", *paths], capture_output=True, text=True
+    )
+    if out.returncode:
+        raise ValueError(f"commit {commit!r} is not in the checkout {repo}: {out.stderr}")
+    return out.stdout.strip()
+
+
+def study_commit(records: Sequence[Mapping[str, Any]], repo: Pathish) -> str:
+    """The latest commit of the study's metrics records, when every record was made by
+    committed code, their commits' code is the same and so is the checkout's (``repo``);
+    raises naming what is wrong otherwise."""
     if not records:
         raise ValueError("the study has no metrics records: run it first")
-    if len(commits) > 1:
-        raise ValueError(
-            f"the study's records come from {len(commits)} commits {commits}: rerun the "
-            "jobs of the older ones (the code that makes the numbers must be the same)"
+    by_commit: dict[str, list[str]] = {}
+    for r in records:
+        by_commit.setdefault(str(r.get("git_commit", "")), []).append(
+            f"{r['problem']}/{r['method']}/{r.get('ratio')}/s{r['seed']}/{r['split']}"
         )
-    commit = commits[0]
-    if not commit or commit.endswith("-dirty"):
+    bad = sorted(c for c in by_commit if not c or c.endswith("-dirty"))
+    if bad:
         raise ValueError(
-            f"the study's records name commit {commit!r}: run it from a clean checkout "
-            "(committed code) so that every number can be traced to its code"
+            f"records made by uncommitted code or outside git ({bad}, e.g. "
+            f"{by_commit[bad[0]][:3]}): rerun them from a clean checkout, so that every "
+            "number traces to its code"
         )
-    return commit
+    head = io.git_commit(repo)
+    if not head or head.endswith("-dirty"):
+        raise ValueError(f"the checkout {repo} has uncommitted code ({head!r}): commit it")
+    trees = {c: code_tree(c, repo) for c in by_commit}
+    differ = sorted(c for c, t in trees.items() if t != code_tree(head, repo))
+    if differ:
+        raise ValueError(
+            f"records made by code other than this checkout's (commits {differ}, e.g. "
+            f"{by_commit[differ[0]][:3]}): rerun their jobs (snakemake --forcerun train "
+            "predict predict_oracle evaluate truth_statistics) or delete those the study "
+            "no longer makes"
+        )
+    return head
 
 
 def machine(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Where the study ran: platform, CPU, cores and the torch devices of its records."""
+    """The machine ``make reference`` ran on (platform, CPU, cores) and the torch devices
+    the study's records name (jobs sent to a cluster ran elsewhere)."""
     cpu = platform.processor()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.is_file():
@@ -88,38 +118,44 @@ def publish(run: Pathish, out: Pathish, configs: Sequence[Pathish]) -> dict[str,
     run with, in order. Returns the provenance record."""
     run, out = Path(run), Path(out)
     records = io.read_metrics_files(sorted((run / "results/metrics").rglob("*.json")))
-    commit = study_commit(records)
+    commit = study_commit(records, out.resolve().parent)
     problems = [p for p in PROBLEMS if any(r["problem"] == p for r in records)]
     tables = run / "results/tables"
     needed = ["claims.csv", "cost.csv", *(f"{p}_metrics.csv" for p in problems)]
     missing = [n for n in needed if not (tables / n).is_file()]
     if missing:
         raise FileNotFoundError(f"{tables}: no {missing}: finish the study first")
-    published: dict[str, str] = {}
-    for sub, patterns in SUBDIRS.items():
-        sources = sorted({f for pat in patterns for f in (run / "results" / sub).glob(pat)})
-        for src in sources:
-            dst = out / sub / src.name
-            with io.atomic_path(dst, suffix=src.suffix) as tmp:
-                shutil.copyfile(src, tmp)
-            published[f"{sub}/{src.name}"] = _sha256(dst)
-        stale = [f for f in sorted((out / sub).glob("*")) if f"{sub}/{f.name}" not in published]
-        for f in stale:  # an earlier publication's file that this study does not make
-            f.unlink()
-            log.info("removed %s (not made by this study)", f)
-    walls = _walls(run)
-    record = {
-        "commit": commit,
-        "config_hash": config_hash(*(Path(c).read_text() for c in configs)),
-        "configs": [str(c) for c in configs],
-        "problems": problems,
-        "wall_seconds": {p: walls.get(p) for p in problems},
-        "machine": machine(records),
-        "published": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
-        "files": published,
-    }
-    io.atomic_write_text(out / "provenance.json", json.dumps(record, indent=1) + "\n")
-    io.atomic_write_text(out / "provenance.md", provenance_markdown(record))
+    stage = out / f".publish-{os.getpid()}"
+    shutil.rmtree(stage, ignore_errors=True)
+    try:
+        published: dict[str, str] = {}
+        for sub, patterns in SUBDIRS.items():
+            (stage / sub).mkdir(parents=True)
+            for src in sorted({f for pat in patterns for f in (run / "results" / sub).glob(pat)}):
+                shutil.copyfile(src, stage / sub / src.name)
+                published[f"{sub}/{src.name}"] = _sha256(stage / sub / src.name)
+        walls = _walls(run)
+        record = {
+            "commit": commit,
+            "config_hash": config_hash(*(yaml.safe_load(Path(c).read_text()) for c in configs)),
+            "configs": [os.path.relpath(c, out.resolve().parent) for c in configs],
+            "problems": problems,
+            "wall_seconds": {p: walls.get(p) for p in problems},
+            "machine": machine(records),
+            "published": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+            "files": published,
+        }
+        (stage / "provenance.json").write_text(json.dumps(record, indent=1) + "\n")
+        (stage / "provenance.md").write_text(provenance_markdown(record))
+        old = out / f".old-{os.getpid()}"
+        for name in (*SUBDIRS, "provenance.json", "provenance.md"):
+            if (out / name).exists():  # an earlier publication: replaced whole
+                old.mkdir(exist_ok=True)
+                (out / name).rename(old / name)
+            (stage / name).rename(out / name)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
     log.info("published %d files of commit %s into %s", len(published), commit, out)
     return record
 
@@ -135,13 +171,14 @@ def provenance_markdown(record: Mapping[str, Any]) -> str:
     return "\n".join([
         "# Reference study: provenance",
         "",
-        f"Every file here was made by commit `{record['commit']}` (the `git_commit` of every",
-        f"metrics record of the study), with the config files {', '.join(record['configs'])}",
-        f"(config hash `{record['config_hash']}`); published {record['published']} by",
-        "`make reference`. No number was edited by hand.",
+        f"Every file here was made by the code of commit `{record['commit']}` (every metrics",
+        "record's `git_commit` has the same code; the tables and figures were made anew from",
+        f"them), with the config files {', '.join(record['configs'])} (config hash",
+        f"`{record['config_hash']}`); published {record['published']} by `make reference`.",
+        "No number was edited by hand.",
         "",
-        f"Machine: {m['platform']}; {m['cpu']}; {m['cores']} cores; torch device(s):",
-        f"{', '.join(m['devices']) or 'none recorded'}.",
+        f"`make reference` ran on: {m['platform']}; {m['cpu']}; {m['cores']} cores. Torch",
+        f"device(s) of the study's jobs: {', '.join(m['devices']) or 'none recorded'}.",
         "",
         "| problem | wall time of its run |",
         "|---|---|",
