@@ -98,10 +98,9 @@ REFERENCE_RUN = $(BIN)/snakemake --snakefile $(CURDIR)/Snakefile --directory $(R
 REFERENCE_DONE = $(REFERENCE_RUN) -n problem_$$p --configfile $(REFERENCE_CONFIGS) 2>&1 \
 	| grep -q 'Nothing to be done'
 reference: $(STAMP)
-	@changed=$$(git -C $(CURDIR) status --porcelain -- src scripts workflow Snakefile); \
-	if [ -n "$$changed" ]; then \
-		echo "make reference: commit the code first (the reference names one commit):"; \
-		echo "$$changed"; exit 1; fi
+	@$(BIN)/python -c 'import sys; from uqbench.io import git_commit; c = git_commit(); \
+	sys.exit(None if c and not c.endswith("-dirty") else "make reference: commit the code" \
+	" first (src, scripts, workflow or Snakefile differ from the commit: git status)")'
 	mkdir -p $(REFERENCE_DIR)/wall
 	for p in $(REFERENCE_PROBLEMS); do \
 		if $(REFERENCE_DONE); then continue; fi; \

@@ -149,13 +149,17 @@ def all_data_files():
     )
 
 
-def all_metric_files():
+def metric_files(problem):
+    """The test and shift-rung metrics of every run of a problem."""
     return [
         f
-        for p in config["problems"]
         for split in EVAL_SPLITS
-        for f in run_files(f"results/metrics/{RUN}/{{split}}.json", p, split=split)
+        for f in run_files(f"results/metrics/{RUN}/{{split}}.json", problem, split=split)
     ]
+
+
+def all_metric_files():
+    return [f for p in config["problems"] for f in metric_files(p)]
 
 
 def first_seed_predictions(wildcards):
@@ -250,10 +254,13 @@ def ablation_logs(wildcards):
     )
 
 
-def ablation_targets():
-    """The ablation table of every method run with variants, per problem."""
+def ablation_targets(problems=None):
+    """The ablation table of every method run with variants, per problem (of ``problems``,
+    default all)."""
     return [
-        f"results/tables/{p}_{b}_ablation.csv" for p in config["problems"] for b in ablated_on(p)
+        f"results/tables/{p}_{b}_ablation.csv"
+        for p in problems or config["problems"]
+        for b in ablated_on(p)
     ]
 
 
@@ -305,17 +312,12 @@ FIGURE_NEEDS = {"sweeps_ratio": ratio_study_metrics(), "epistemic": SCORE_METHOD
 def problem_targets(problem):
     """One problem's part of the study: its runs' metrics, its metrics table, figures and
     ablation tables (not the tables and figures that combine problems)."""
-    metrics = [
-        f
-        for split in EVAL_SPLITS
-        for f in run_files(f"results/metrics/{RUN}/{{split}}.json", problem, split=split)
+    return [
+        *metric_files(problem),
+        f"results/tables/{problem}_metrics.csv",
+        *figure_targets(problem),
+        *ablation_targets([problem]),
     ]
-    own = [
-        f
-        for f in [*figure_targets(), *ablation_targets()]
-        if os.path.basename(f).startswith(f"{problem}_")
-    ]
-    return [*metrics, f"results/tables/{problem}_metrics.csv", *own]
 
 
 def figure_wildcards(per):
@@ -331,11 +333,13 @@ def figure_wildcards(per):
     return combos
 
 
-def figure_targets():
-    """The PNG of every registered figure the study draws, for each value of its wildcards."""
+def figure_targets(problem=None):
+    """The PNG of every registered figure the study draws, for each value of its wildcards;
+    with ``problem``, only the figures drawn per problem for that one."""
     return [
         f"results/figures/{figure_stem(name)}.png".format(**values)
         for name, entry in FIGURES.items()
         if entry.needs is None or FIGURE_NEEDS[entry.needs]
         for values in figure_wildcards(entry.per)
+        if problem is None or values.get("problem") == problem
     ]

@@ -28,7 +28,8 @@ class DataFileError(ValueError):
 CODE_PATHS = ("src", "scripts", "workflow", "Snakefile")
 
 
-def _git(src: Path, *args: str) -> str:
+def git(src: str | os.PathLike[str], *args: str) -> str:
+    """The output of ``git -C src args`` (raises ``CalledProcessError`` when git fails)."""
     out = subprocess.run(
         ["git", "-C", str(src), *args], capture_output=True, text=True, timeout=5, check=True
     )
@@ -41,9 +42,9 @@ def git_commit(src: str | os.PathLike[str] | None = None) -> str:
     a git checkout."""
     src = Path(src) if src is not None else Path(uqbench.__file__).resolve().parent
     try:
-        sha = _git(src, "rev-parse", "HEAD")
+        sha = git(src, "rev-parse", "HEAD")
         paths = [f":/{p}" for p in CODE_PATHS]  # from the checkout's top, wherever src is
-        changed = _git(src, "status", "--porcelain", "--", *paths)  # new files too
+        changed = git(src, "status", "--porcelain", "--", *paths)  # new files too
     except (OSError, subprocess.SubprocessError):
         return ""
     return f"{sha}-dirty" if changed else sha

@@ -45,13 +45,10 @@ SUBDIRS = {"tables": ("*.csv", "*.md"), "figures": ("*.png",)}
 def code_tree(commit: str, repo: Pathish) -> str:
     """The git object ids of the code paths (``io.CODE_PATHS``) at ``commit``: equal for
     two commits whose code is the same (a commit of docs or results between runs)."""
-    paths = [f"{commit}:{p}" for p in io.CODE_PATHS]
-    out = subprocess.run(
-        ["git", "-C", str(repo), "rev-parse", *paths], capture_output=True, text=True
-    )
-    if out.returncode:
-        raise ValueError(f"commit {commit!r} is not in the checkout {repo}: {out.stderr}")
-    return out.stdout.strip()
+    try:
+        return io.git(repo, "rev-parse", *(f"{commit}:{p}" for p in io.CODE_PATHS))
+    except subprocess.CalledProcessError as err:
+        raise ValueError(f"commit {commit!r} is not in the checkout {repo}: {err.stderr}") from err
 
 
 def study_commit(records: Sequence[Mapping[str, Any]], repo: Pathish) -> str:
@@ -75,8 +72,8 @@ def study_commit(records: Sequence[Mapping[str, Any]], repo: Pathish) -> str:
     head = io.git_commit(repo)
     if not head or head.endswith("-dirty"):
         raise ValueError(f"the checkout {repo} has uncommitted code ({head!r}): commit it")
-    trees = {c: code_tree(c, repo) for c in by_commit}
-    differ = sorted(c for c, t in trees.items() if t != code_tree(head, repo))
+    tree = code_tree(head, repo)
+    differ = sorted(c for c in by_commit if code_tree(c, repo) != tree)
     if differ:
         raise ValueError(
             f"records made by code other than this checkout's (commits {differ}, e.g. "
