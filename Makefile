@@ -84,7 +84,8 @@ ablation: $(STAMP)
 # published into reference/ (tables, PNG figures, provenance with commit, machine and each
 # problem's wall time). Only from committed code (checked first). Each problem of
 # REFERENCE_PROBLEMS runs on its own (`snakemake problem_<p>`) and is timed; a problem whose
-# jobs are all done keeps its earlier time, a resumed one records its resumed part only.
+# jobs are all done keeps its earlier time; a stopped (or failed) and resumed one adds the
+# time of each of its runs.
 # Then, once every problem is done, the tables and figures are made anew over all problems
 # (by this commit's code) and copied. Problems can be run at different times:
 # `make reference REFERENCE_PROBLEMS=porous`.
@@ -105,8 +106,9 @@ reference: $(STAMP)
 	for p in $(REFERENCE_PROBLEMS); do \
 		if $(REFERENCE_DONE); then continue; fi; \
 		start=$$(date +%s); \
-		$(REFERENCE_RUN) problem_$$p --configfile $(REFERENCE_CONFIGS) || exit 1; \
-		echo $$(( $$(date +%s) - start )) > $(REFERENCE_DIR)/wall/$$p.s; \
+		$(REFERENCE_RUN) problem_$$p --configfile $(REFERENCE_CONFIGS); rc=$$?; \
+		echo $$(( $$(date +%s) - start )) >> $(REFERENCE_DIR)/wall/$$p.s; \
+		[ $$rc = 0 ] || exit $$rc; \
 	done
 	for p in $(REFERENCE_STUDY); do \
 		$(REFERENCE_DONE) || { echo "make reference: $$p is not done yet:" \
@@ -115,7 +117,7 @@ reference: $(STAMP)
 	rm -rf $(REFERENCE_DIR)/results/tables $(REFERENCE_DIR)/results/figures
 	$(REFERENCE_RUN) --configfile $(REFERENCE_CONFIGS)
 	$(BIN)/python -m uqbench.stages.reference $(REFERENCE_DIR) $(REFERENCE_OUT) \
-		$(REFERENCE_CONFIGS)
+		$(REFERENCE_CONFIGS) --readme $(CURDIR)/README.md
 
 bench: $(STAMP)
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done

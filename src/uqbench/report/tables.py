@@ -51,7 +51,7 @@ TABLE_NOTE = (
 )
 
 
-def _fmt(row: Mapping[str, Any], metric: str) -> str:
+def metric_cell(row: Mapping[str, Any], metric: str) -> str:
     """ "mean ± ci"; "DnC" when every seed diverged; "–" for a metric the method does not
     have."""
     mean, ci = row[f"{metric}_mean"], row[f"{metric}_ci95"]
@@ -119,7 +119,7 @@ def render_markdown(
     for i, r in enumerate(rows):
         cells = [str(r[k]) for k in keys]
         for m in metrics:
-            cell = _fmt(r, m)
+            cell = metric_cell(r, m)
             cell = f"**{cell}**" if i in best[m] else cell
             cells.append(cell + (f" {WORSE}" if m in marks and r[marks[m]] else ""))
         md.append("| " + " | ".join(cells) + " |")
