@@ -9,12 +9,15 @@ from pathlib import Path
 import pytest
 
 from uqbench.report.headline import (
+    FINDINGS,
     HEADLINE_METRICS,
+    block,
     fill_blocks,
     headline_rows,
     read_table,
     readme_blocks,
     results_markdown,
+    untraced_numbers,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -110,3 +113,15 @@ def test_the_readme_shows_what_reference_publishes():
     republication without the README, or a hand edit of a number, fails here)."""
     readme = (REPO / "README.md").read_text()
     assert fill_blocks(readme, readme_blocks(REPO / "reference")) == readme
+
+
+def test_untraced_numbers_are_those_no_table_prints(tmp_path):
+    (tmp_path / "m.md").write_text("| genuq | 0.0001582 ± 1.2e-05 | 1.04 ± 0.27 |\n")
+    text = "GenUQ's 0.0001582 (1.2e-05) is 2.3x below VI's, spread 1.04, 0.27. Not 1.041 or 0.158."
+    assert untraced_numbers(text, tmp_path) == ["1.041", "0.158"]
+    assert untraced_numbers("seeds 0-2, 5 ratios, 12 % and 1.5 %", tmp_path) == []
+
+
+def test_the_readme_findings_quote_only_published_cells():
+    findings = block((REPO / "README.md").read_text(), FINDINGS)
+    assert untraced_numbers(findings, REPO / "reference/tables") == []

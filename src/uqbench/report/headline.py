@@ -129,7 +129,12 @@ def cost_markdown(reference: str | Path) -> str:
     return "\n".join([*lines, ""])
 
 
+FINDINGS = "findings"  # the README's hand-written block, checked by ``untraced_numbers``
+
+
 def _markers(name: str) -> tuple[str, str]:
+    if name == FINDINGS:
+        return f"<!-- {name}: every number a cell of reference/tables -->", f"<!-- end {name} -->"
     return f"<!-- {name}: made by make reference; do not edit -->", f"<!-- end {name} -->"
 
 
@@ -149,3 +154,28 @@ def fill_blocks(text: str, blocks: Mapping[str, str]) -> str:
 def readme_blocks(reference: str | Path, link: str = "reference") -> dict[str, str]:
     """Every block ``fill_blocks`` writes into the README, from ``reference``."""
     return {"results": results_markdown(reference, link), "cost": cost_markdown(reference)}
+
+
+#: A number as the tables print it (``4.366e-06``, ``0.9851``); a ratio written ``2.3x``
+#: or a percentage is derived from such cells and is not looked up.
+NUMBER = re.compile(r"(?<![\w.])(?:\d+\.\d+(?:e[-+]?\d+)?|\d+e[-+]?\d+)(?!\w|\.\d|\s?%|\s?x\b)")
+
+
+def block(text: str, name: str) -> str:
+    """The content between a block's marker comments (``fill_blocks``)."""
+    begin, end = _markers(name)
+    found = re.search(re.escape(begin) + r"\n(.*?)" + re.escape(end), text, re.S)
+    if not found:
+        raise ValueError(f"no block {name!r}: the text lacks the lines {begin!r} ... {end!r}")
+    return found.group(1)
+
+
+def untraced_numbers(text: str, tables: str | Path) -> list[str]:
+    """The numbers of ``text`` that appear in no table of ``tables`` (``*.md``) as printed
+    there: a finding quoting a number the published tables do not hold."""
+    cells = "\n".join(p.read_text() for p in sorted(Path(tables).glob("*.md")))
+    return [
+        n
+        for n in NUMBER.findall(text)
+        if not re.search(rf"(?<![\w.]){re.escape(n)}(?![\w])", cells)
+    ]
