@@ -84,8 +84,8 @@ ablation: $(STAMP)
 # published into reference/ (tables, PNG figures, provenance with commit, machine and each
 # problem's wall time). Only from committed code (checked first). Each problem of
 # REFERENCE_PROBLEMS runs on its own (`snakemake problem_<p>`) and is timed; a problem whose
-# jobs are all done keeps its earlier time; a stopped (or failed) and resumed one adds the
-# time of each of its runs.
+# jobs are all done keeps its earlier time; a stopped (Ctrl-C, TERM, HUP) or failed and
+# resumed one adds the time of each of its runs (a run killed outright is not counted).
 # Then, once every problem is done, the tables and figures are made anew over all problems
 # (by this commit's code) and copied. Problems can be run at different times:
 # `make reference REFERENCE_PROBLEMS=porous`.
@@ -106,7 +106,10 @@ reference: $(STAMP)
 	for p in $(REFERENCE_PROBLEMS); do \
 		if $(REFERENCE_DONE); then continue; fi; \
 		start=$$(date +%s); \
+		trap 'echo $$(( $$(date +%s) - start )) >> $(REFERENCE_DIR)/wall/$$p.s; exit 130' \
+			INT TERM HUP; \
 		$(REFERENCE_RUN) problem_$$p --configfile $(REFERENCE_CONFIGS); rc=$$?; \
+		trap - INT TERM HUP; \
 		echo $$(( $$(date +%s) - start )) >> $(REFERENCE_DIR)/wall/$$p.s; \
 		[ $$rc = 0 ] || exit $$rc; \
 	done

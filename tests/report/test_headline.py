@@ -119,7 +119,10 @@ def test_untraced_numbers_are_those_no_table_prints(tmp_path):
     (tmp_path / "m.md").write_text("| genuq | 0.0001582 ± 1.2e-05 | 1.04 ± 0.27 |\n")
     text = "GenUQ's 0.0001582 (1.2e-05) is 2.3x below VI's, spread 1.04, 0.27. Not 1.041 or 0.158."
     assert untraced_numbers(text, tmp_path) == ["1.041", "0.158"]
-    assert untraced_numbers("seeds 0-2, 5 ratios, 12 % and 1.5 %", tmp_path) == []
+    assert untraced_numbers("seeds 0-2, 5 ratios, 12 % and 1.5 %, 2.3× and 4.1 x", tmp_path) == []
+    (tmp_path / "m.md").write_text("| deterministic | -0.2673 ± 0.05 | -6.131e-05 |\n")
+    assert untraced_numbers("skill −0.2673 and -6.131e-05", tmp_path) == []
+    assert untraced_numbers("skill 0.2673, +0.05, 6.131E-05", tmp_path) == ["0.2673", "6.131E-05"]
 
 
 def test_the_readme_findings_quote_only_published_cells():

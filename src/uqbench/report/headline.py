@@ -156,9 +156,13 @@ def readme_blocks(reference: str | Path, link: str = "reference") -> dict[str, s
     return {"results": results_markdown(reference, link), "cost": cost_markdown(reference)}
 
 
-#: A number as the tables print it (``4.366e-06``, ``0.9851``); a ratio written ``2.3x``
-#: or a percentage is derived from such cells and is not looked up.
-NUMBER = re.compile(r"(?<![\w.])(?:\d+\.\d+(?:e[-+]?\d+)?|\d+e[-+]?\d+)(?!\w|\.\d|\s?%|\s?x\b)")
+#: A number with a decimal point or an exponent as the tables print it (``-4.366e-06``,
+#: ``0.9851``), with its sign. Whole numbers (seeds, samples, counts) and a ratio written
+#: ``2.3x`` or a percentage, derived from such cells, are not looked up.
+NUMBER = re.compile(
+    r"(?<![\w.])[-−]?(?:\d+\.\d+(?:[eE][-+]?\d+)?|\d+[eE][-+]?\d+)"
+    r"(?!\w|\.\d|\s?%|\s?[x×](?!\w))"
+)
 
 
 def block(text: str, name: str) -> str:
@@ -172,10 +176,13 @@ def block(text: str, name: str) -> str:
 
 def untraced_numbers(text: str, tables: str | Path) -> list[str]:
     """The numbers of ``text`` that appear in no table of ``tables`` (``*.md``) as printed
-    there: a finding quoting a number the published tables do not hold."""
+    there, sign included: a finding quoting a number the published tables do not hold."""
     cells = "\n".join(p.read_text() for p in sorted(Path(tables).glob("*.md")))
-    return [
-        n
-        for n in NUMBER.findall(text)
-        if not re.search(rf"(?<![\w.]){re.escape(n)}(?![\w])", cells)
-    ]
+    cells = cells.replace("−", "-")
+    untraced = []
+    for number in NUMBER.findall(text):
+        n = number.replace("−", "-")
+        sign = "" if n.startswith("-") else "-"  # "0.05" is not the cell "-0.05"
+        if not re.search(rf"(?<![\w.{sign}]){re.escape(n)}(?![\w]|\.\d)", cells):
+            untraced.append(number)
+    return untraced

@@ -61,15 +61,17 @@ PRESENTATION_PATHS = (
                                    "ablation_table", "validate", "figure")),
     "workflow/rules/tables.smk",
     "workflow/rules/figures.smk",
+    "workflow/report",
 )  # fmt: skip
 
 
 def number_code_changes(commit: str, head: str, repo: Pathish) -> list[str]:
     """The files of number-making code (``io.CODE_PATHS`` less ``PRESENTATION_PATHS``) that
     differ between two commits: none for a commit of docs, results, tables or figures."""
-    excluded = [f":(exclude){p}" for p in PRESENTATION_PATHS]
+    paths = [f":(top){p}" for p in io.CODE_PATHS]  # from the checkout's top, wherever repo is
+    paths += [f":(top,exclude){p}" for p in PRESENTATION_PATHS]
     try:
-        out = io.git(repo, "diff", "--name-only", commit, head, "--", *io.CODE_PATHS, *excluded)
+        out = io.git(repo, "diff", "--name-only", commit, head, "--", *paths)
     except subprocess.CalledProcessError as err:
         raise ValueError(f"commit {commit!r} is not in the checkout {repo}: {err.stderr}") from err
     return out.splitlines()
