@@ -15,7 +15,7 @@ from uqbench.stages.tables import (
 )
 
 
-def write_records(root, runs):
+def write_records(root, runs, split="test", extra=None):
     paths = []
     for method, ratio, seed, ed in runs:
         metrics = {
@@ -27,20 +27,20 @@ def write_records(root, runs):
                 "coverage_90": 0.9,
                 "rel_l2_mean": 0.05,
             }.items()
-        }
+        } | (extra or {})
         record = {
             "problem": "elu",
             "method": method,
             "base_method": method,
             "ratio": ratio,
             "seed": seed,
-            "split": "test",
+            "split": split,
             "status": "ok",
             "predict_seconds": 1.0,
             "n_samples": 256,
             "metrics": metrics,
         }
-        paths.append(io.write_metrics(record, root / f"{method}_{seed}.json"))
+        paths.append(io.write_metrics(record, root / f"{method}_{seed}_{split}.json"))
     return paths
 
 
@@ -57,9 +57,34 @@ RUNS = [
 ]
 
 
+def test_the_shift_table_shows_each_method_on_test_then_each_rung(tmp_path):
+    runs = [("climatology", None, 0, 0.8), ("genuq", 0.016, 0, 0.004)]
+    paths = write_records(tmp_path, runs)
+    auroc = {"shift_auroc": {"mean": 0.7, "ci95": 0.05}}
+    for rung, ed in (("ood_strong", 0.04), ("ood_mild", 0.01)):  # written out of order
+        grown = [(m, r, s, e * ed / 0.004) for m, r, s, e in runs]
+        paths += write_records(tmp_path, grown, split=rung, extra=auroc)
+    files = [str(tmp_path / f) for f in ("t.csv", "t.md", "s.csv", "s.md")]
+    rows = metrics_table(paths, *files)
+    assert [r["method"] for r in rows] == ["climatology", "genuq"]  # the test split only
+    with open(files[2], newline="") as fh:
+        shift = [(r["method"], r["split"], r["shift_auroc_mean"]) for r in csv.DictReader(fh)]
+    assert shift == [
+        ("climatology", "test", ""), ("climatology", "ood_mild", "0.7"),
+        ("climatology", "ood_strong", "0.7"), ("genuq", "test", ""),
+        ("genuq", "ood_mild", "0.7"), ("genuq", "ood_strong", "0.7"),
+    ]  # fmt: skip
+    md = (tmp_path / "s.md").read_text()
+    # skill against climatology on the same split: 1 - 0.104/0.9 on test, 1 - 0.11/2.1 mild
+    assert "| genuq | test | 1 ok | 0.8844 |" in md and "| genuq | ood_mild | 1 ok | 0.9476 |" in md
+    assert "**" not in md and "shift rungs" in md
+    with pytest.raises(ValueError, match=r"splits \['calib'\]"):
+        metrics_table(write_records(tmp_path, runs, split="calib"), *files)
+
+
 def test_tables_follow_the_catalogue_and_show_no_ratio_as_a_dash(tmp_path):
     paths = write_records(tmp_path, RUNS)
-    metrics_table(paths, str(tmp_path / "t.csv"), str(tmp_path / "t.md"))
+    metrics_table(paths, *(str(tmp_path / f) for f in ("t.csv", "t.md", "s.csv", "s.md")))
     lines = (tmp_path / "t.md").read_text().splitlines()
     methods = ["oracle", "climatology", "genuq", "vi", "flow"]
     assert [line.split(" | ")[0][2:] for line in lines[2:7]] == methods

@@ -56,6 +56,11 @@ def test_every_target_exists(study):
             # PNG only in the tiny study (figure_pdf: false); the PDF is tests/plots'
             assert not (study / f"results/figures/{p}_{kind}.pdf").exists()
         assert (study / f"results/tables/{p}_metrics.md").exists()
+        # the shift ladder: each method on test, then each rung from mild to strong
+        shift = (study / f"results/tables/{p}_shift.md").read_text().splitlines()
+        rows = [tuple(r.split(" | ")[:2]) for r in shift[2:] if r.startswith("| ")]
+        splits = ["test", "ood_mild", "ood", "ood_strong"]
+        assert rows == [(f"| {m}", s) for m in methods_of(p) for s in splits]
         for method, ratio, _ in method_runs(p):
             run = study / f"results/models/{p}/{method}/r{ratio}/s0"
             trained = method != "oracle"  # the oracle has predictions but no training job

@@ -1,11 +1,10 @@
-# Tables: methods x metrics per problem at the main ratio, mean ± std over seeds.
+# Tables: methods x metrics per problem at the main ratio, mean ± std over seeds, and each
+# problem's shift ladder (methods x test and shift splits).
 
 
 rule metrics_table:
     input:
-        lambda wc: run_files(
-            f"results/metrics/{RUN}/test.json", wc.problem, main_only=True
-        ),
+        shift_metrics,
     output:
         csv=report(
             "results/tables/{problem}_metrics.csv",
@@ -14,6 +13,8 @@ rule metrics_table:
             subcategory="{problem}",
         ),
         md="results/tables/{problem}_metrics.md",
+        shift_csv="results/tables/{problem}_shift.csv",
+        shift_md="results/tables/{problem}_shift.md",
     log:
         "logs/tables/{problem}_metrics.log",
     benchmark:

@@ -11,10 +11,12 @@ from uqbench.metrics.catalogue import (
     CALIBRATED,
     EPISTEMIC,
     METRICS,
+    SHIFT,
     SKILL,
     larger_is_better,
     target,
 )
+from uqbench.problems.base import SHIFTS
 from uqbench.report.summary import (
     NOT_A_METRIC,
     SKILL_REFERENCE,
@@ -32,6 +34,7 @@ RATIO_METRICS = (
     "rel_l2_mean",
     "coverage_95",
 )
+SHIFT_METRICS = (SKILL, "energy_distance", "rel_l2_mean", "spread_ratio", "coverage_90", *SHIFT)
 MEAN_REFERENCE = "ridge"  # a row whose rel_l2_mean is worse than this method's is marked
 WORSE = "†"
 INTERVAL_NOTE = (
@@ -153,4 +156,29 @@ def ratio_table(records: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, An
     for r in rows:
         r["runs"] = runs_cell(r)
     md = render_markdown(rows, (*keys, "runs"), RATIO_METRICS, note=INTERVAL_NOTE)
+    return rows, md
+
+
+def shift_table(records: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], str]:
+    """The shift ladder of one problem at the main ratio: one row per method × split (test,
+    then each shift rung from mild to strong) with skill (against climatology on the same
+    split), energy distance, rel. L2 of the mean, spread, 90 % coverage and the rung's
+    AUROC against test by the epistemic score: (rows, Markdown). No column is bold: the
+    rows of one method are what is compared."""
+    order = ("test", *SHIFTS)
+    unknown = sorted({r["split"] for r in records} - set(order))
+    if unknown:
+        raise ValueError(f"shift table: splits {unknown} are not test or a shift rung {SHIFTS}")
+    rows = summary_rows(with_skill(records), ("method", "split"), SHIFT_METRICS)
+    rows.sort(key=lambda r: order.index(r["split"]))
+    sort_rows(rows, records)  # stable: each method's rows stay in rung order
+    for r in rows:
+        r["runs"] = runs_cell(r)
+    note = (
+        "Each method on the test split and the shift rungs (inputs further from the training "
+        "law, mild to strong). skill against climatology on the same split; shift_auroc: the "
+        "rung's inputs against test's by the method's epistemic score (0.5: chance). "
+        + INTERVAL_NOTE.split(" Bold:")[0]
+    )
+    md = render_markdown(rows, ("method", "split", "runs"), SHIFT_METRICS, note=note, bold=())
     return rows, md

@@ -22,10 +22,16 @@ def _write(rows: Sequence[dict], md_text: str, csv_path: str, md_path: str) -> N
     log.info("wrote %s and %s", csv_path, md_path)
 
 
-def metrics_table(paths: Paths, csv_path: str, md_path: str) -> list[dict]:
-    """``report.tables.metrics_table`` of the records in ``paths``, as CSV and Markdown."""
-    rows, md_text = tables.metrics_table(io.read_metrics_files(paths))
+def metrics_table(
+    paths: Paths, csv_path: str, md_path: str, shift_csv: str, shift_md: str
+) -> list[dict]:
+    """``report.tables.metrics_table`` of the test records in ``paths`` and
+    ``report.tables.shift_table`` of all of them (test and the shift rungs), each as CSV
+    and Markdown; returns the metrics table's rows."""
+    records = io.read_metrics_files(paths)
+    rows, md_text = tables.metrics_table([r for r in records if r["split"] == "test"])
     _write(rows, md_text, csv_path, md_path)
+    _write(*tables.shift_table(records), shift_csv, shift_md)
     return rows
 
 
