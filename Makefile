@@ -81,17 +81,19 @@ ablation: $(STAMP)
 	cat $(ABLATION_DIR)/results/tables/poisson_genuq_ablation.md
 
 # The reference study (reference/config.yaml over config.yaml: the full default study),
-# published into reference/ (tables, PNG figures, provenance with commit, machine and each
+# published into reference/ (tables, PNG figures, provenance with commits, machines and each
 # problem's wall time). Only from committed code (checked first). Each problem of
-# REFERENCE_PROBLEMS runs on its own (`snakemake problem_<p>`) and is timed; a problem whose
-# jobs are all done keeps its earlier time; a stopped (Ctrl-C, TERM, HUP) or failed and
-# resumed one adds the time of each of its runs (a run killed outright is not counted).
-# Then, once every problem is done, the tables and figures are made anew over all problems
-# (by this commit's code) and copied. Problems can be run at different times:
-# `make reference REFERENCE_PROBLEMS=porous`.
+# REFERENCE_PROBLEMS runs on its own (`snakemake problem_<p>`, in REFERENCE_DIR) and is
+# timed; a stopped (Ctrl-C, TERM, HUP) or failed and resumed one adds the time of each of
+# its runs (a run killed outright is not counted). A finished problem is archived in
+# reference/records/<p>.json (its records, commit, wall time, machine; its prediction
+# figures into reference/figures/): commit it, and the problems can be run in different
+# sessions or on different machines (`make reference REFERENCE_PROBLEMS=porous`); an
+# archived problem is not run again (delete its archive to rerun it). Then the tables and
+# the other figures are made anew from every archived problem (by this commit's code) in
+# REFERENCE_DIR/publish and published, with the README's results and cost blocks.
 REFERENCE_DIR ?= .reference
-REFERENCE_STUDY = elu poisson porous
-REFERENCE_PROBLEMS ?= $(REFERENCE_STUDY)
+REFERENCE_PROBLEMS ?= elu poisson porous
 REFERENCE_OUT ?= $(CURDIR)/reference
 REFERENCE_CONFIGS = $(CURDIR)/config.yaml $(CURDIR)/reference/config.yaml
 REFERENCE_RUN = $(BIN)/snakemake --snakefile $(CURDIR)/Snakefile --directory $(REFERENCE_DIR) \
@@ -104,22 +106,27 @@ reference: $(STAMP)
 	" first (src, scripts, workflow or Snakefile differ from the commit: git status)")'
 	mkdir -p $(REFERENCE_DIR)/wall
 	for p in $(REFERENCE_PROBLEMS); do \
-		if $(REFERENCE_DONE); then continue; fi; \
-		start=$$(date +%s); \
-		trap 'echo $$(( $$(date +%s) - start )) >> $(REFERENCE_DIR)/wall/$$p.s; exit 130' \
-			INT TERM HUP; \
-		$(REFERENCE_RUN) problem_$$p --configfile $(REFERENCE_CONFIGS); rc=$$?; \
-		trap - INT TERM HUP; \
-		echo $$(( $$(date +%s) - start )) >> $(REFERENCE_DIR)/wall/$$p.s; \
-		[ $$rc = 0 ] || exit $$rc; \
+		if [ -f $(REFERENCE_OUT)/records/$$p.json ]; then \
+			echo "make reference: $$p is archived ($(REFERENCE_OUT)/records/$$p.json);" \
+				"delete it to run $$p again"; continue; fi; \
+		if ! $(REFERENCE_DONE); then \
+			start=$$(date +%s); \
+			trap 'echo $$(( $$(date +%s) - start )) >> $(REFERENCE_DIR)/wall/$$p.s; exit 130' \
+				INT TERM HUP; \
+			$(REFERENCE_RUN) problem_$$p --configfile $(REFERENCE_CONFIGS); rc=$$?; \
+			trap - INT TERM HUP; \
+			echo $$(( $$(date +%s) - start )) >> $(REFERENCE_DIR)/wall/$$p.s; \
+			[ $$rc = 0 ] || exit $$rc; \
+		fi; \
+		$(BIN)/python -m uqbench.stages.archive archive $(REFERENCE_DIR) $$p \
+			$(REFERENCE_OUT) || exit 1; \
 	done
-	for p in $(REFERENCE_STUDY); do \
-		$(REFERENCE_DONE) || { echo "make reference: $$p is not done yet:" \
-			"make reference REFERENCE_PROBLEMS=$$p"; exit 1; }; \
-	done
-	rm -rf $(REFERENCE_DIR)/results/tables $(REFERENCE_DIR)/results/figures
-	$(REFERENCE_RUN) --configfile $(REFERENCE_CONFIGS)
-	$(BIN)/python -m uqbench.stages.reference $(REFERENCE_DIR) $(REFERENCE_OUT) \
+	rm -rf $(REFERENCE_DIR)/publish
+	args=$$($(BIN)/python -m uqbench.stages.archive restore $(REFERENCE_OUT) \
+		$(REFERENCE_DIR)/publish) && \
+	$(BIN)/snakemake --snakefile $(CURDIR)/Snakefile --directory $(REFERENCE_DIR)/publish \
+		--cores $(CORES) --configfile $(REFERENCE_CONFIGS) $$args
+	$(BIN)/python -m uqbench.stages.reference $(REFERENCE_DIR)/publish $(REFERENCE_OUT) \
 		$(REFERENCE_CONFIGS) --readme $(CURDIR)/README.md
 
 bench: $(STAMP)

@@ -56,8 +56,10 @@ def _publication(root: Path, problems=("elu", "poisson")) -> Path:
         w.writerow({"paper": "002 isograd", "claim": "separates OOD",
                     "verdict": "inconclusive", "reason": "input_distance saturates"})  # fmt: skip
     prov = {"commit": "0123456789abcdef", "problems": list(problems),
-            "wall_seconds": {"elu": 7200.0, "poisson": None}, "wall_runs": {"elu": 2},
-            "machine": {"cores": 2, "cpu": "Some CPU"}}  # fmt: skip
+            "wall_seconds": {"elu": 7200.0, "poisson": 900.0},
+            "wall_runs": {"elu": 2, "poisson": 1},
+            "machines": {"elu": {"cores": 2, "cpu": "Some CPU"},
+                         "poisson": {"cores": 16, "cpu": "Other CPU"}}}  # fmt: skip
     (ref / "provenance.json").write_text(json.dumps(prov))
     return ref
 
@@ -90,8 +92,8 @@ def test_results_block_shows_rows_figures_claims_and_wall_times(tmp_path):
     assert "poisson_correlation.png" not in text  # not drawn: not linked
     assert "| 002 isograd | separates OOD | inconclusive (input_distance saturates) |" in text
     cost = readme_blocks(ref)["cost"]
-    assert "| elu | 2.00 h | 2 |" in cost and "| poisson | not recorded | – |" in cost
-    assert "2 cores, Some CPU" in cost
+    assert "| elu | 2.00 h | 2 | Some CPU, 2 cores |" in cost
+    assert "| poisson | 0.25 h | 1 | Other CPU, 16 cores |" in cost
     assert "not published yet" in results_markdown(tmp_path / "nothing")
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -115,17 +114,18 @@ def cost_markdown(reference: str | Path) -> str:
     if not prov_path.is_file():
         return "The reference study is not published yet (`make reference`).\n"
     prov = json.loads(prov_path.read_text())
-    m = prov["machine"]
     lines = [
-        f"Wall time of each problem of the reference study (`make reference`, {m['cores']} "
-        f"cores, {m['cpu']}; summed over its runs where one was stopped and resumed):",
+        "Wall time of each problem of the reference study (`make reference`, summed over its",
+        "runs where one was stopped and resumed), and the machine it ran on:",
         "",
-        "| problem | wall time | runs |",
-        "|---|---|---|",
+        "| problem | wall time | runs | machine |",
+        "|---|---|---|---|",
     ]
     for p, s in prov["wall_seconds"].items():
-        wall = "not recorded" if s is None or not math.isfinite(s) else f"{s / 3600:.2f} h"
-        lines.append(f"| {p} | {wall} | {prov.get('wall_runs', {}).get(p, '–')} |")
+        m = prov["machines"][p]
+        lines.append(
+            f"| {p} | {s / 3600:.2f} h | {prov['wall_runs'][p]} | {m['cpu']}, {m['cores']} cores |"
+        )
     return "\n".join([*lines, ""])
 
 

@@ -1,0 +1,246 @@
+"""Stage archive: a finished problem of the reference study kept in the repository
+(``reference/records/{problem}.json``), so that the study can be run problem by problem, in
+different sessions or on different machines, and its tables made anew from what was kept.
+
+A problem's archive holds the text files its tables and its records-only figures are made
+from (``KEPT``: its metrics records, the benchmark files of its jobs, its training logs),
+the commit that made them (clean, with the checkout's number-making code: ``study_commit``),
+the wall time of each of its runs and the machine they ran on. Its figures drawn from
+predictions (which are too large to keep) are copied as PNG into ``reference/figures/``.
+``restore`` writes every archived problem back into a new study directory, where snakemake,
+allowed only the rules of ``REMADE_RULES``, makes the tables and the other figures anew
+(``make reference``).
+
+Run: ``python -m uqbench.stages.archive archive RUN PROBLEM OUT`` (RUN: the study directory
+with the problem done; OUT: ``reference``), ``python -m uqbench.stages.archive restore OUT
+STUDY`` (prints the snakemake arguments that make the tables in STUDY).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import shutil
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from uqbench import io
+from uqbench.catalogue import PROBLEMS
+from uqbench.plots.catalogue import FIGURES
+
+log = logging.getLogger(__name__)
+Pathish = str | os.PathLike[str]
+
+#: The files of one problem a study's tables and records-only figures read (globs under
+#: the study directory, ``{p}`` the problem).
+KEPT = (
+    "results/metrics/{p}/**/*.json",
+    "results/models/{p}/**/train_log.csv",
+    "benchmarks/data/{p}/*.tsv",
+    "benchmarks/truth/{p}.tsv",
+    *(f"benchmarks/{step}/{{p}}/**/*.tsv" for step in ("train", "predict", "evaluate")),
+)
+#: Figures drawn per problem from its predictions: archived as PNG, not made anew.
+PREDICTION_FIGURES = tuple(
+    name for name, e in FIGURES.items() if e.reads == "predictions" and e.per == ("problem",)
+)
+#: The rules that make the tables and figures from the kept files.
+REMADE_RULES = (
+    "metrics_table", "ratio_table", "claims_table", "cost_table", "ablation_table",
+    *(f"figure_{name}" for name, e in FIGURES.items() if e.reads != "predictions"),
+)  # fmt: skip
+
+
+#: Code that only turns metrics records into tables and figures, or keeps and publishes
+#: them: it may change between a study's problems, since ``make reference`` makes the
+#: tables and figures anew from the kept records, with the checkout's code.
+PRESENTATION_PATHS = (
+    "src/uqbench/report",
+    "src/uqbench/plots",
+    *(f"src/uqbench/stages/{s}.py" for s in ("tables", "figures", "cost", "archive", "reference")),
+    *(f"scripts/{s}.py" for s in ("metrics_table", "ratio_table", "claims_table", "cost_table",
+                                   "ablation_table", "validate", "figure")),
+    "workflow/rules/tables.smk",
+    "workflow/rules/figures.smk",
+    "workflow/report",
+)  # fmt: skip
+
+
+def number_code_changes(commit: str, head: str, repo: Pathish) -> list[str]:
+    """The files of number-making code (``io.CODE_PATHS`` less ``PRESENTATION_PATHS``)
+    that differ between two commits: none for a commit of docs, results, tables or
+    figures."""
+    paths = [f":(top){p}" for p in io.CODE_PATHS]  # from the checkout's top, wherever repo is
+    paths += [f":(top,exclude){p}" for p in PRESENTATION_PATHS]
+    try:
+        out = io.git(repo, "diff", "--name-only", commit, head, "--", *paths)
+    except subprocess.CalledProcessError as err:
+        raise ValueError(f"commit {commit!r} is not in the checkout {repo}: {err.stderr}") from err
+    return out.splitlines()
+
+
+def study_commit(records: Sequence[Mapping[str, Any]], repo: Pathish) -> str:
+    """The latest commit of the study's metrics records, when every record was made by
+    committed code, their commits' code is the same and so is the checkout's (``repo``);
+    raises naming what is wrong otherwise."""
+    if not records:
+        raise ValueError("the study has no metrics records: run it first")
+    by_commit: dict[str, list[str]] = {}
+    for r in records:
+        by_commit.setdefault(str(r.get("git_commit", "")), []).append(
+            f"{r['problem']}/{r['method']}/{r.get('ratio')}/s{r['seed']}/{r['split']}"
+        )
+    bad = sorted(c for c in by_commit if not c or c.endswith("-dirty"))
+    if bad:
+        raise ValueError(
+            f"records made by uncommitted code or outside git ({bad}, e.g. "
+            f"{by_commit[bad[0]][:3]}): rerun them from a clean checkout, so that every "
+            "number traces to its code"
+        )
+    head = io.git_commit(repo)
+    if not head or head.endswith("-dirty"):
+        raise ValueError(f"the checkout {repo} has uncommitted code ({head!r}): commit it")
+    changes = {c: number_code_changes(c, head, repo) for c in by_commit}
+    differ = sorted(c for c, files in changes.items() if files)
+    if differ:
+        raise ValueError(
+            f"records made by code other than this checkout's (commits {differ}, e.g. "
+            f"{by_commit[differ[0]][:3]}; changed: {changes[differ[0]][:5]}): rerun their "
+            "jobs (snakemake --forcerun train predict predict_oracle evaluate "
+            "truth_statistics), or delete the archived problem and run it again"
+        )
+    return head
+
+
+def machine(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The machine this runs on (platform, CPU, cores) and the torch devices the records
+    name (jobs sent to a cluster ran elsewhere)."""
+    cpu = platform.processor()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        names = [ln.split(":", 1)[1].strip() for ln in cpuinfo.read_text().splitlines()
+                 if ln.startswith("model name")]  # fmt: skip
+        cpu = names[0] if names else cpu
+    return {
+        "platform": platform.platform(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "devices": sorted({str(r.get("device", "")) for r in records} - {""}),
+    }
+
+
+def wall_runs(run: Pathish, problem: str) -> list[float]:
+    """The wall time (seconds) of each run of ``problem`` in the study ``run``, from
+    ``run/wall/{problem}.s`` (one line per run, appended by ``make reference``)."""
+    path = Path(run) / "wall" / f"{problem}.s"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no wall time recorded: run it by make reference")
+    try:
+        return [float(line) for line in path.read_text().split()]
+    except ValueError as err:
+        raise ValueError(f"{path}: not one number of seconds per line: {err}") from err
+
+
+def kept_files(run: Pathish, problem: str) -> dict[str, str]:
+    """The ``KEPT`` files of ``problem`` in the study ``run``: path (relative to ``run``) to
+    text."""
+    if problem not in PROBLEMS:
+        raise ValueError(f"problem {problem!r}: expected one of {list(PROBLEMS)}")
+    run = Path(run)
+    paths = sorted({f for g in KEPT for f in run.glob(g.format(p=problem)) if f.is_file()})
+    return {str(f.relative_to(run)): f.read_text() for f in paths}
+
+
+def archive(run: Pathish, problem: str, out: Pathish) -> dict[str, Any]:
+    """Keep the finished ``problem`` of the study in ``run`` in ``out`` (``reference``):
+    its ``KEPT`` files, commit, wall times and machine in ``out/records/{problem}.json``,
+    its ``PREDICTION_FIGURES`` in ``out/figures/``. Returns the archive less its files."""
+    run, out = Path(run), Path(out)
+    files = kept_files(run, problem)
+    records = io.read_metrics_files([run / f for f in files if f.endswith(".json")])
+    commit = study_commit(records, out.resolve().parent)
+    figures = [run / "results/figures" / f"{problem}_{n}.png" for n in PREDICTION_FIGURES]
+    missing = [str(f) for f in figures if not f.is_file()]
+    if missing:
+        raise FileNotFoundError(f"{missing}: finish the problem first (problem_{problem})")
+    walls = wall_runs(run, problem)
+    meta = {
+        "problem": problem,
+        "commit": commit,
+        "wall_runs": walls,
+        "machine": machine(records),
+        "archived": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+    }
+    for fig in figures:
+        with io.atomic_path(out / "figures" / fig.name) as tmp:
+            shutil.copyfile(fig, tmp)
+    bundle = json.dumps({**meta, "files": files}, indent=0, sort_keys=True)
+    io.atomic_write_text(out / "records" / f"{problem}.json", bundle + "\n")
+    log.info("archived %s: %d files of commit %s, %d figures", problem, len(files), commit,
+             len(figures))  # fmt: skip
+    return meta
+
+
+def read_archives(out: Pathish) -> dict[str, dict[str, Any]]:
+    """Every archived problem of ``out`` (``reference``), in the catalogue's order: its
+    archive (``archive``) with its files."""
+    found = {}
+    for path in sorted((Path(out) / "records").glob("*.json")):
+        bundle = json.loads(path.read_text())
+        if bundle.get("problem") != path.stem or "files" not in bundle:
+            raise ValueError(f"{path}: not the archive of problem {path.stem!r}")
+        found[path.stem] = bundle
+    return {p: found[p] for p in PROBLEMS if p in found}
+
+
+def restore(out: Pathish, study: Pathish) -> list[str]:
+    """Write every problem archived in ``out`` into the new study directory ``study``: its
+    kept files and its prediction figures. Returns the problems."""
+    study = Path(study)
+    if study.exists() and any(study.iterdir()):
+        raise FileExistsError(f"{study}: not empty; restore into a new directory")
+    archives = read_archives(out)
+    if not archives:
+        raise FileNotFoundError(f"{Path(out) / 'records'}: no problem archived yet")
+    for p, bundle in archives.items():
+        for rel, text in bundle["files"].items():
+            if Path(rel).is_absolute() or ".." in Path(rel).parts:
+                raise ValueError(f"archive {p}: file {rel!r} outside the study directory")
+            io.atomic_write_text(study / rel, text)
+        for name in PREDICTION_FIGURES:
+            src = Path(out) / "figures" / f"{p}_{name}.png"
+            if not src.is_file():
+                raise FileNotFoundError(f"{src}: archived with {p} but missing: archive it again")
+            (study / "results/figures").mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, study / "results/figures" / src.name)
+    return list(archives)
+
+
+def snakemake_args(problems: Sequence[str]) -> str:
+    """The snakemake arguments that make the tables and figures of the restored problems:
+    only the ``REMADE_RULES``, over those problems."""
+    return f"--allowed-rules {' '.join(REMADE_RULES)} --config problems=[{','.join(problems)}]"
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    keep = sub.add_parser("archive", help="keep a finished problem in reference/")
+    keep.add_argument("run", type=Path, help="the study directory")
+    keep.add_argument("problem", help="the finished problem")
+    keep.add_argument("out", type=Path, help="reference/")
+    back = sub.add_parser("restore", help="write the archived problems into a new study")
+    back.add_argument("out", type=Path, help="reference/")
+    back.add_argument("study", type=Path, help="a new study directory")
+    args = parser.parse_args()
+    if args.command == "archive":
+        archive(args.run, args.problem, args.out)
+    else:
+        print(snakemake_args(restore(args.out, args.study)))

@@ -1,0 +1,141 @@
+"""Stage archive: a finished problem kept in reference/records (its records, commit, wall
+times and machine, its prediction figures), only from clean code that matches the
+checkout's; restored into a new study as it was kept."""
+
+import json
+
+import pytest
+
+from tests.stages.conftest import git
+from uqbench import io
+from uqbench.stages.archive import (
+    PREDICTION_FIGURES,
+    REMADE_RULES,
+    archive,
+    kept_files,
+    read_archives,
+    restore,
+    snakemake_args,
+    wall_runs,
+)
+
+KEPT_FILES = (
+    "results/models/elu/genuq/r0.05/s0/train_log.csv",
+    "benchmarks/data/elu/test.tsv",
+    "benchmarks/truth/elu.tsv",
+    "benchmarks/train/elu/genuq/r0.05/s0.tsv",
+    "benchmarks/predict/elu/genuq/r0.05/s0.tsv",
+    "benchmarks/evaluate/elu/genuq/r0.05/s0.tsv",
+)
+NOT_KEPT = (
+    "results/models/elu/genuq/r0.05/s0/model.pt",  # weights: too large, made again by a rerun
+    "results/predictions/elu/genuq/r0.05/s0/test.h5",
+    "benchmarks/train/poisson/genuq/r0.05/s0.tsv",  # another problem's
+    "results/tables/elu_metrics.csv",  # made anew from the records
+)
+
+
+def _run(run, commit, problem="elu"):
+    """A study directory with ``problem`` finished: a metrics record, kept and other files,
+    its figures, two runs' wall times."""
+    record = {
+        "problem": problem, "method": "genuq", "base_method": "genuq", "ratio": 0.05,
+        "seed": 0, "split": "test", "status": "ok", "metrics": {}, "git_commit": commit,
+        "device": "cpu",
+    }  # fmt: skip
+    io.write_metrics(record, run / f"results/metrics/{problem}/genuq/r0.05/s0/test.json")
+    for rel in (*KEPT_FILES, *NOT_KEPT):
+        io.atomic_write_text(run / rel.replace("elu", problem), f"{rel}\n")
+    for name in (*PREDICTION_FIGURES, "shift"):
+        io.atomic_write_text(run / f"results/figures/{problem}_{name}.png", f"png {name}")
+    io.atomic_write_text(run / f"wall/{problem}.s", "1000\n234\n")
+
+
+def test_archive_keeps_the_records_and_prediction_figures_and_restore_writes_them_back(
+    repo, tmp_path
+):
+    root, sha = repo
+    run, out = tmp_path / "run", root / "reference"
+    _run(run, sha)
+    meta = archive(run, "elu", out)
+    assert meta["commit"] == sha and meta["wall_runs"] == [1000.0, 234.0]
+    assert meta["machine"]["devices"] == ["cpu"] and meta["machine"]["cores"] >= 1
+    assert sorted(kept_files(run, "elu")) == sorted(
+        ["results/metrics/elu/genuq/r0.05/s0/test.json", *KEPT_FILES]
+    )
+    bundle = json.loads((out / "records/elu.json").read_text())
+    assert bundle == {**meta, "files": kept_files(run, "elu")}
+    assert sorted(f.name for f in (out / "figures").iterdir()) == sorted(
+        f"elu_{n}.png" for n in PREDICTION_FIGURES
+    )  # the shift ladder is drawn anew from the records
+    assert list(read_archives(out)) == ["elu"]
+    study = tmp_path / "study"
+    assert restore(out, study) == ["elu"]
+    for rel, text in bundle["files"].items():
+        assert (study / rel).read_text() == text
+    for name in PREDICTION_FIGURES:
+        assert (study / f"results/figures/elu_{name}.png").read_text() == f"png {name}"
+    assert not (study / NOT_KEPT[0]).exists()
+    with pytest.raises(FileExistsError, match="not empty"):
+        restore(out, study)
+
+
+@pytest.mark.parametrize("fault", ["dirty record", "other code", "no figure", "no wall time"])
+def test_archive_refuses_an_unfinished_or_untraceable_problem_and_writes_nothing(
+    repo, tmp_path, fault
+):
+    root, sha = repo
+    run, out = tmp_path / "run", root / "reference"
+    _run(run, f"{sha}-dirty" if fault == "dirty record" else sha)
+    if fault == "other code":
+        (root / "src/code.py").write_text("changed code\n")
+        git(root, "commit", "-qam", "new code")
+    if fault == "no figure":
+        (run / f"results/figures/elu_{PREDICTION_FIGURES[0]}.png").unlink()
+    if fault == "no wall time":
+        (run / "wall/elu.s").unlink()
+    error, named = {
+        "dirty record": (ValueError, "uncommitted code"),
+        "other code": (ValueError, r"code other than this checkout's.*src/code\.py"),
+        "no figure": (FileNotFoundError, "finish the problem first"),
+        "no wall time": (FileNotFoundError, "no wall time recorded"),
+    }[fault]
+    with pytest.raises(error, match=named):
+        archive(run, "elu", out)
+    assert not out.exists()
+
+
+def test_a_presentation_change_keeps_the_archive_valid(repo, tmp_path):
+    root, sha = repo
+    run, out = tmp_path / "run", root / "reference"
+    _run(run, sha)
+    (root / "src/uqbench/plots/bands.py").write_text("a figure drawn anew from the records\n")
+    git(root, "commit", "-qam", "plots")
+    assert archive(run, "elu", out)["commit"] == git(root, "rev-parse", "HEAD")
+
+
+def test_bad_archives_and_wall_files_are_named(tmp_path):
+    with pytest.raises(ValueError, match="problem 'heat'"):
+        kept_files(tmp_path, "heat")
+    io.atomic_write_text(tmp_path / "wall/porous.s", "100\nstopped\n")
+    with pytest.raises(ValueError, match=r"porous\.s.*one number of seconds per line"):
+        wall_runs(tmp_path, "porous")
+    with pytest.raises(FileNotFoundError, match="no problem archived"):
+        restore(tmp_path / "reference", tmp_path / "study")
+    records = tmp_path / "reference/records"
+    io.atomic_write_text(records / "elu.json", json.dumps({"problem": "poisson"}))
+    with pytest.raises(ValueError, match="not the archive of problem 'elu'"):
+        read_archives(tmp_path / "reference")
+    escape = {"problem": "elu", "files": {"../outside.txt": "x"}}
+    io.atomic_write_text(records / "elu.json", json.dumps(escape))
+    with pytest.raises(ValueError, match="outside the study directory"):
+        restore(tmp_path / "reference", tmp_path / "study")
+    assert not (tmp_path / "outside.txt").exists()
+
+
+def test_snakemake_args_allow_only_the_table_and_records_figure_rules():
+    args = snakemake_args(["elu", "porous"])
+    assert args.endswith("--config problems=[elu,porous]")
+    assert "metrics_table" in REMADE_RULES and "figure_shift" in REMADE_RULES
+    assert not {f"figure_{n}" for n in PREDICTION_FIGURES} & set(REMADE_RULES)
+    assert "train" not in args.split() and "evaluate" not in args.split()
