@@ -89,16 +89,22 @@ ablation: $(STAMP)
 # reference/records/<p>.json (its records, commit, wall time, machine; its prediction
 # figures into reference/figures/): commit it, and the problems can be run in different
 # sessions or on different machines (`make reference REFERENCE_PROBLEMS=porous`); an
-# archived problem is not run again (delete its archive to rerun it). Then the tables and
-# the other figures are made anew from every archived problem (by this commit's code) in
+# archived problem is not run again (delete its archive to rerun it). A problem too long
+# for one sitting runs in parts of its seeds, each in a new REFERENCE_DIR
+# (`make reference REFERENCE_PROBLEMS=porous REFERENCE_SEEDS=0`, then `=1,2`), each part
+# archived beside the earlier ones. Then the tables and the other figures are made anew
+# from every problem archived with all its seeds (by this commit's code) in
 # REFERENCE_DIR/publish and published, with the README's results and cost blocks.
 REFERENCE_DIR ?= .reference
 REFERENCE_PROBLEMS ?= elu poisson porous
+REFERENCE_SEEDS ?=  # a part of the seeds only (e.g. 0 or 1,2), in its own REFERENCE_DIR
+REFERENCE_PART = $(if $(strip $(REFERENCE_SEEDS)),--config 'seeds=[$(strip $(REFERENCE_SEEDS))]')
 REFERENCE_OUT ?= $(CURDIR)/reference
 REFERENCE_CONFIGS = $(CURDIR)/config.yaml $(CURDIR)/reference/config.yaml
 REFERENCE_RUN = $(BIN)/snakemake --snakefile $(CURDIR)/Snakefile --directory $(REFERENCE_DIR) \
 	--workflow-profile $(CURDIR)/profiles/local --cores $(CORES)
-REFERENCE_DONE = $(REFERENCE_RUN) -n problem_$$p --configfile $(REFERENCE_CONFIGS) 2>&1 \
+REFERENCE_DONE = $(REFERENCE_RUN) -n problem_$$p --configfile $(REFERENCE_CONFIGS) \
+	$(REFERENCE_PART) 2>&1 \
 	| grep -q 'Nothing to be done'
 reference: $(STAMP)
 	@$(BIN)/python -c 'import sys; from uqbench.io import git_commit; c = git_commit(); \
@@ -106,14 +112,15 @@ reference: $(STAMP)
 	" first (src, scripts, workflow or Snakefile differ from the commit: git status)")'
 	mkdir -p $(REFERENCE_DIR)/wall
 	for p in $(REFERENCE_PROBLEMS); do \
-		if [ -f $(REFERENCE_OUT)/records/$$p.json ]; then \
-			echo "make reference: $$p is archived ($(REFERENCE_OUT)/records/$$p.json);" \
+		if [ -z "$(strip $(REFERENCE_SEEDS))" ] && [ -f $(REFERENCE_OUT)/records/$$p.json ]; \
+			then echo "make reference: $$p is archived ($(REFERENCE_OUT)/records/$$p.json);" \
 				"delete it to run $$p again"; continue; fi; \
 		if ! $(REFERENCE_DONE); then \
 			start=$$(date +%s); \
 			trap 'echo $$(( $$(date +%s) - start )) >> $(REFERENCE_DIR)/wall/$$p.s; exit 130' \
 				INT TERM HUP; \
-			$(REFERENCE_RUN) problem_$$p --configfile $(REFERENCE_CONFIGS); rc=$$?; \
+			$(REFERENCE_RUN) problem_$$p --configfile $(REFERENCE_CONFIGS) $(REFERENCE_PART); \
+			rc=$$?; \
 			trap - INT TERM HUP; \
 			echo $$(( $$(date +%s) - start )) >> $(REFERENCE_DIR)/wall/$$p.s; \
 			[ $$rc = 0 ] || exit $$rc; \
@@ -123,7 +130,7 @@ reference: $(STAMP)
 	done
 	rm -rf $(REFERENCE_DIR)/publish
 	args=$$($(BIN)/python -m uqbench.stages.archive restore $(REFERENCE_OUT) \
-		$(REFERENCE_DIR)/publish) && \
+		$(REFERENCE_DIR)/publish $(REFERENCE_CONFIGS)) && \
 	$(BIN)/snakemake --snakefile $(CURDIR)/Snakefile --directory $(REFERENCE_DIR)/publish \
 		--cores $(CORES) --configfile $(REFERENCE_CONFIGS) $$args
 	$(BIN)/python -m uqbench.stages.reference $(REFERENCE_DIR)/publish $(REFERENCE_OUT) \

@@ -12,6 +12,7 @@ from uqbench.stages.archive import (
     PREDICTION_FIGURES,
     REMADE_RULES,
     archive,
+    config_seeds,
     kept_files,
     read_archives,
     restore,
@@ -35,20 +36,21 @@ NOT_KEPT = (
 )
 
 
-def _run(run, commit, problem="elu"):
-    """A study directory with ``problem`` finished: a metrics record, kept and other files,
-    its figures, two runs' wall times."""
-    record = {
-        "problem": problem, "method": "genuq", "base_method": "genuq", "ratio": 0.05,
-        "seed": 0, "split": "test", "status": "ok", "metrics": {}, "git_commit": commit,
-        "device": "cpu",
-    }  # fmt: skip
-    io.write_metrics(record, run / f"results/metrics/{problem}/genuq/r0.05/s0/test.json")
-    for rel in (*KEPT_FILES, *NOT_KEPT):
-        io.atomic_write_text(run / rel.replace("elu", problem), f"{rel}\n")
+def _run(run, commit, seeds=(0,), wall="1000\n234\n"):
+    """A study directory with elu finished for ``seeds``: a metrics record per seed, kept
+    and other files, its figures (of its first seed), its runs' wall times."""
+    for seed in seeds:
+        record = {
+            "problem": "elu", "method": "genuq", "base_method": "genuq", "ratio": 0.05,
+            "seed": seed, "split": "test", "status": "ok", "metrics": {}, "git_commit": commit,
+            "device": "cpu",
+        }  # fmt: skip
+        io.write_metrics(record, run / f"results/metrics/elu/genuq/r0.05/s{seed}/test.json")
+        for rel in (*KEPT_FILES, *NOT_KEPT):
+            io.atomic_write_text(run / rel.replace("s0", f"s{seed}"), f"{rel} of {run.name}\n")
     for name in (*PREDICTION_FIGURES, "shift"):
-        io.atomic_write_text(run / f"results/figures/{problem}_{name}.png", f"png {name}")
-    io.atomic_write_text(run / f"wall/{problem}.s", "1000\n234\n")
+        io.atomic_write_text(run / f"results/figures/elu_{name}.png", f"png {name} s{seeds[0]}")
+    io.atomic_write_text(run / "wall/elu.s", wall)
 
 
 def test_archive_keeps_the_records_and_prediction_figures_and_restore_writes_them_back(
@@ -57,27 +59,51 @@ def test_archive_keeps_the_records_and_prediction_figures_and_restore_writes_the
     root, sha = repo
     run, out = tmp_path / "run", root / "reference"
     _run(run, sha)
-    meta = archive(run, "elu", out)
-    assert meta["commit"] == sha and meta["wall_runs"] == [1000.0, 234.0]
-    assert meta["machine"]["devices"] == ["cpu"] and meta["machine"]["cores"] >= 1
+    part = archive(run, "elu", out)
+    assert part["commit"] == sha and part["wall_runs"] == [1000.0, 234.0] and part["seeds"] == [0]
+    assert part["machine"]["devices"] == ["cpu"] and part["machine"]["cores"] >= 1
     assert sorted(kept_files(run, "elu")) == sorted(
         ["results/metrics/elu/genuq/r0.05/s0/test.json", *KEPT_FILES]
     )
     bundle = json.loads((out / "records/elu.json").read_text())
-    assert bundle == {**meta, "files": kept_files(run, "elu")}
+    assert bundle == {"problem": "elu", "parts": [part], "files": kept_files(run, "elu")}
     assert sorted(f.name for f in (out / "figures").iterdir()) == sorted(
         f"elu_{n}.png" for n in PREDICTION_FIGURES
     )  # the shift ladder is drawn anew from the records
     assert list(read_archives(out)) == ["elu"]
     study = tmp_path / "study"
-    assert restore(out, study) == ["elu"]
+    assert restore(out, study, [0]) == ["elu"]
     for rel, text in bundle["files"].items():
         assert (study / rel).read_text() == text
     for name in PREDICTION_FIGURES:
-        assert (study / f"results/figures/elu_{name}.png").read_text() == f"png {name}"
+        assert (study / f"results/figures/elu_{name}.png").read_text() == f"png {name} s0"
     assert not (study / NOT_KEPT[0]).exists()
     with pytest.raises(FileExistsError, match="not empty"):
-        restore(out, study)
+        restore(out, study, [0])
+
+
+def test_a_problem_run_in_parts_of_its_seeds_is_restored_once_all_are_archived(repo, tmp_path):
+    root, sha = repo
+    out = root / "reference"
+    _run(tmp_path / "part2", sha, seeds=(1, 2), wall="300\n")
+    archive(tmp_path / "part2", "elu", out)
+    with pytest.raises(FileNotFoundError, match=r"no problem archived with seeds \[0, 1, 2\]"):
+        restore(out, tmp_path / "early", [0, 1, 2])  # seed 0 missing: not published yet
+    _run(tmp_path / "part1", sha, seeds=(0,), wall="700\n")
+    archive(tmp_path / "part1", "elu", out)
+    bundle = read_archives(out)["elu"]
+    parts = [(q["seeds"], q["wall_runs"]) for q in bundle["parts"]]
+    assert parts == [([0], [700.0]), ([1, 2], [300.0])]
+    # the data step's benchmark, made by both parts: the first part's; the seeds' own files
+    assert bundle["files"]["benchmarks/data/elu/test.tsv"].endswith("of part2\n")
+    assert bundle["files"]["benchmarks/train/elu/genuq/r0.05/s0.tsv"].endswith("of part1\n")
+    assert bundle["files"]["benchmarks/train/elu/genuq/r0.05/s2.tsv"].endswith("of part2\n")
+    assert (out / f"figures/elu_{PREDICTION_FIGURES[0]}.png").read_text().endswith("s0")
+    assert restore(out, tmp_path / "study", [0, 1, 2]) == ["elu"]
+    with pytest.raises(ValueError, match=r"seeds \[0, 1, 2\], the study's are \[0, 1\]"):
+        restore(out, tmp_path / "other", [0, 1])
+    with pytest.raises(FileExistsError, match=r"seeds \[0, 1, 2\] of elu already archived"):
+        archive(tmp_path / "part1", "elu", out)
 
 
 @pytest.mark.parametrize("fault", ["dirty record", "other code", "no figure", "no wall time"])
@@ -121,16 +147,24 @@ def test_bad_archives_and_wall_files_are_named(tmp_path):
     with pytest.raises(ValueError, match=r"porous\.s.*one number of seconds per line"):
         wall_runs(tmp_path, "porous")
     with pytest.raises(FileNotFoundError, match="no problem archived"):
-        restore(tmp_path / "reference", tmp_path / "study")
+        restore(tmp_path / "reference", tmp_path / "study", [0])
     records = tmp_path / "reference/records"
     io.atomic_write_text(records / "elu.json", json.dumps({"problem": "poisson"}))
     with pytest.raises(ValueError, match="not the archive of problem 'elu'"):
         read_archives(tmp_path / "reference")
-    escape = {"problem": "elu", "files": {"../outside.txt": "x"}}
+    escape = {"problem": "elu", "parts": [{"seeds": [0]}], "files": {"../outside.txt": "x"}}
     io.atomic_write_text(records / "elu.json", json.dumps(escape))
     with pytest.raises(ValueError, match="outside the study directory"):
-        restore(tmp_path / "reference", tmp_path / "study")
+        restore(tmp_path / "reference", tmp_path / "study", [0])
     assert not (tmp_path / "outside.txt").exists()
+
+
+def test_the_study_seeds_are_the_last_config_that_sets_them(tmp_path):
+    io.atomic_write_text(tmp_path / "a.yaml", "seeds: [0, 1, 2]\ndevice: cpu\n")
+    io.atomic_write_text(tmp_path / "b.yaml", "figure_pdf: false\n")
+    assert config_seeds([tmp_path / "a.yaml", tmp_path / "b.yaml"]) == [0, 1, 2]
+    with pytest.raises(ValueError, match="sets seeds"):
+        config_seeds([tmp_path / "b.yaml"])
 
 
 def test_snakemake_args_allow_only_the_table_and_records_figure_rules():

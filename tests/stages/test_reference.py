@@ -43,8 +43,9 @@ def _study(run, out, commits, problems=("elu", "poisson"), walls=((1000, 234), (
         io.atomic_write_text(run / f"results/tables/{p}_metrics.md", f"| genuq | {p} |\n")
         io.atomic_write_text(run / f"results/figures/{p}_bands.png", f"png {p}")
         io.atomic_write_text(run / f"results/figures/{p}_bands.pdf", "pdf")  # not published
-        archive = {"problem": p, "commit": commit, "wall_runs": list(wall), "machine": MACHINE,
-                   "archived": "2026-12-03 08:00:00 UTC", "files": {}}  # fmt: skip
+        part = {"seeds": [0], "commit": commit, "wall_runs": list(wall), "machine": MACHINE,
+                "archived": "2026-12-03 08:00:00 UTC"}  # fmt: skip
+        archive = {"problem": p, "parts": [part], "files": {}}
         io.atomic_write_text(out / f"records/{p}.json", json.dumps(archive))
     for name in ("claims.md", "cost.csv", "ratio_study.csv"):
         io.atomic_write_text(run / f"results/tables/{name}", name)
@@ -66,8 +67,8 @@ def test_publish_copies_tables_and_figures_with_their_provenance(repo, tmp_path)
     assert record["problems"] == ["elu", "poisson"] and record["configs"] == ["config.yaml"]
     assert record["wall_seconds"] == {"elu": 1234.0, "poisson": 50.0}
     assert record["wall_runs"] == {"elu": 2, "poisson": 1}
-    assert record["problem_commits"] == {"elu": sha, "poisson": sha}
-    assert record["machines"] == {"elu": MACHINE, "poisson": MACHINE}
+    assert [q["commit"] for q in record["parts"]["elu"]] == [sha]
+    assert record["parts"]["poisson"][0]["machine"] == MACHINE
     tables = sorted(f.name for f in (out / "tables").iterdir())
     assert tables == sorted(
         ["claims.csv", "claims.md", "cost.csv", "ratio_study.csv", "elu_metrics.csv",
@@ -83,8 +84,9 @@ def test_publish_copies_tables_and_figures_with_their_provenance(repo, tmp_path)
     assert json.loads((out / "provenance.json").read_text()) == record
     page = (out / "provenance.md").read_text()
     assert record["commit"] in page and "`tables/claims.csv`" in page
-    assert f"| elu | `{sha[:10]}` | 1234 s (0.34 h) | 2 | 2026-12-03 08:00:00 UTC | a CPU" in page
-    assert f"| poisson | `{sha[:10]}` | 50 s (0.01 h) | 1 |" in page
+    when = "2026-12-03 08:00:00 UTC"
+    assert f"| elu | 0 | `{sha[:10]}` | 1234 s (0.34 h) | 2 | {when} | a CPU" in page
+    assert f"| poisson | 0 | `{sha[:10]}` | 50 s (0.01 h) | 1 |" in page
     # the config's values are hashed, not its text: a comment changes nothing
     (root / "config.yaml").write_text("seeds: [0]\n")
     assert publish(run, out, [root / "config.yaml"])["config_hash"] == record["config_hash"]

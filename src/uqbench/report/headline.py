@@ -122,9 +122,11 @@ def cost_markdown(reference: str | Path) -> str:
         "|---|---|---|---|",
     ]
     for p, s in prov["wall_seconds"].items():
-        m = prov["machines"][p]
+        machines = dict.fromkeys(f"{q['machine']['cpu']}, {q['machine']['cores']} cores"
+                                 for q in prov["parts"][p])  # fmt: skip
+        parts = f" ({len(prov['parts'][p])} parts)" if len(prov["parts"][p]) > 1 else ""
         lines.append(
-            f"| {p} | {s / 3600:.2f} h | {prov['wall_runs'][p]} | {m['cpu']}, {m['cores']} cores |"
+            f"| {p} | {s / 3600:.2f} h{parts} | {prov['wall_runs'][p]} | {'; '.join(machines)} |"
         )
     return "\n".join([*lines, ""])
 

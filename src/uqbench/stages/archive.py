@@ -3,17 +3,18 @@
 different sessions or on different machines, and its tables made anew from what was kept.
 
 A problem's archive holds the text files its tables and its records-only figures are made
-from (``KEPT``: its metrics records, the benchmark files of its jobs, its training logs),
-the commit that made them (clean, with the checkout's number-making code: ``study_commit``),
-the wall time of each of its runs and the machine they ran on. Its figures drawn from
-predictions (which are too large to keep) are copied as PNG into ``reference/figures/``.
-``restore`` writes every archived problem back into a new study directory, where snakemake,
-allowed only the rules of ``REMADE_RULES``, makes the tables and the other figures anew
-(``make reference``).
+from (``KEPT``: its metrics records, the benchmark files of its jobs, its training logs)
+and its parts: a problem too long for one sitting can be run seed by seed (``make reference
+REFERENCE_SEEDS=1,2``), each part with its seeds, the commit that made them (clean, with the
+checkout's number-making code: ``study_commit``), the wall time of each of its runs and the
+machine. Its figures drawn from predictions (too large to keep) are copied as PNG into
+``reference/figures/``. ``restore`` writes every problem archived with all the study's seeds
+into a new study directory, where snakemake, allowed only the rules of ``REMADE_RULES``,
+makes the tables and the other figures anew (``make reference``).
 
 Run: ``python -m uqbench.stages.archive archive RUN PROBLEM OUT`` (RUN: the study directory
 with the problem done; OUT: ``reference``), ``python -m uqbench.stages.archive restore OUT
-STUDY`` (prints the snakemake arguments that make the tables in STUDY).
+STUDY CONFIG [...]`` (prints the snakemake arguments that make the tables in STUDY).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from uqbench import io
 from uqbench.catalogue import PROBLEMS
@@ -157,58 +160,99 @@ def kept_files(run: Pathish, problem: str) -> dict[str, str]:
     return {str(f.relative_to(run)): f.read_text() for f in paths}
 
 
+def _seeds(records: Sequence[Mapping[str, Any]]) -> list[int]:
+    return sorted({int(r["seed"]) for r in records})
+
+
 def archive(run: Pathish, problem: str, out: Pathish) -> dict[str, Any]:
-    """Keep the finished ``problem`` of the study in ``run`` in ``out`` (``reference``):
-    its ``KEPT`` files, commit, wall times and machine in ``out/records/{problem}.json``,
-    its ``PREDICTION_FIGURES`` in ``out/figures/``. Returns the archive less its files."""
+    """Keep the finished ``problem`` of the study in ``run`` in ``out`` (``reference``): its
+    ``KEPT`` files in ``out/records/{problem}.json`` with a part (its seeds, commit, wall
+    times, machine); its ``PREDICTION_FIGURES`` in ``out/figures/`` when it holds the lowest
+    seed archived. A problem already archived with other seeds (a part run elsewhere,
+    ``make reference REFERENCE_SEEDS=``) gets this part added; files both parts made (the
+    data and truth steps' benchmarks) keep the first part's. Returns the new part."""
     run, out = Path(run), Path(out)
     files = kept_files(run, problem)
     records = io.read_metrics_files([run / f for f in files if f.endswith(".json")])
     commit = study_commit(records, out.resolve().parent)
+    path = out / "records" / f"{problem}.json"
+    earlier = _read_archive(path) if path.is_file() else {"parts": [], "files": {}}
+    seeds = _seeds(records)
+    done = sorted({s for part in earlier["parts"] for s in part["seeds"]})
+    if set(seeds) & set(done):
+        raise FileExistsError(
+            f"{path}: seeds {done} of {problem} already archived, and {run} holds seeds "
+            f"{seeds}: run the other seeds in a new REFERENCE_DIR, or delete the archive"
+        )
+    for part in earlier["parts"]:
+        changed = number_code_changes(part["commit"], commit, out.resolve().parent)
+        if changed:
+            raise ValueError(
+                f"{path}: seeds {part['seeds']} made by commit {part['commit']}, whose "
+                f"number-making code differs ({changed[:5]}): delete the archive and rerun"
+            )
     figures = [run / "results/figures" / f"{problem}_{n}.png" for n in PREDICTION_FIGURES]
-    missing = [str(f) for f in figures if not f.is_file()]
+    first = not done or seeds[0] < done[0]
+    missing = [str(f) for f in figures if first and not f.is_file()]
     if missing:
         raise FileNotFoundError(f"{missing}: finish the problem first (problem_{problem})")
-    walls = wall_runs(run, problem)
-    meta = {
-        "problem": problem,
+    part = {
+        "seeds": seeds,
         "commit": commit,
-        "wall_runs": walls,
+        "wall_runs": wall_runs(run, problem),
         "machine": machine(records),
         "archived": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
     }
-    for fig in figures:
+    parts = sorted([*earlier["parts"], part], key=lambda q: q["seeds"])
+    bundle = {"problem": problem, "parts": parts, "files": {**files, **earlier["files"]}}
+    for fig in figures if first else ():
         with io.atomic_path(out / "figures" / fig.name) as tmp:
             shutil.copyfile(fig, tmp)
-    bundle = json.dumps({**meta, "files": files}, indent=0, sort_keys=True)
-    io.atomic_write_text(out / "records" / f"{problem}.json", bundle + "\n")
-    log.info("archived %s: %d files of commit %s, %d figures", problem, len(files), commit,
-             len(figures))  # fmt: skip
-    return meta
+    io.atomic_write_text(path, json.dumps(bundle, indent=0, sort_keys=True) + "\n")
+    log.info("archived %s seeds %s: %d files of commit %s", problem, seeds, len(files), commit)
+    return part
+
+
+def _read_archive(path: Path) -> dict[str, Any]:
+    bundle = json.loads(path.read_text())
+    if bundle.get("problem") != path.stem or not {"parts", "files"} <= set(bundle):
+        raise ValueError(f"{path}: not the archive of problem {path.stem!r}")
+    return bundle
 
 
 def read_archives(out: Pathish) -> dict[str, dict[str, Any]]:
     """Every archived problem of ``out`` (``reference``), in the catalogue's order: its
     archive (``archive``) with its files."""
-    found = {}
-    for path in sorted((Path(out) / "records").glob("*.json")):
-        bundle = json.loads(path.read_text())
-        if bundle.get("problem") != path.stem or "files" not in bundle:
-            raise ValueError(f"{path}: not the archive of problem {path.stem!r}")
-        found[path.stem] = bundle
+    found = {p.stem: _read_archive(p) for p in (Path(out) / "records").glob("*.json")}
     return {p: found[p] for p in PROBLEMS if p in found}
 
 
-def restore(out: Pathish, study: Pathish) -> list[str]:
-    """Write every problem archived in ``out`` into the new study directory ``study``: its
-    kept files and its prediction figures. Returns the problems."""
+def archived_seeds(bundle: Mapping[str, Any]) -> list[int]:
+    """The seeds of every part of an archived problem."""
+    return sorted({s for part in bundle["parts"] for s in part["seeds"]})
+
+
+def restore(out: Pathish, study: Pathish, seeds: Sequence[int]) -> list[str]:
+    """Write every problem archived in ``out`` with all the study's ``seeds`` into the new
+    study directory ``study``: its kept files and prediction figures (a problem missing
+    seeds is left out, and logged). Returns the problems written."""
     study = Path(study)
     if study.exists() and any(study.iterdir()):
         raise FileExistsError(f"{study}: not empty; restore into a new directory")
     archives = read_archives(out)
-    if not archives:
-        raise FileNotFoundError(f"{Path(out) / 'records'}: no problem archived yet")
+    complete = {}
     for p, bundle in archives.items():
+        have = archived_seeds(bundle)
+        if set(have) - set(seeds):
+            raise ValueError(f"archive {p}: seeds {have}, the study's are {list(seeds)}")
+        if set(have) == set(seeds):
+            complete[p] = bundle
+        else:
+            log.warning("%s: seeds %s of %s archived; left out until the rest are", p, have,
+                        list(seeds))  # fmt: skip
+    if not complete:
+        raise FileNotFoundError(f"{Path(out) / 'records'}: no problem archived with seeds {seeds}")
+    for p, bundle in complete.items():
         for rel, text in bundle["files"].items():
             if Path(rel).is_absolute() or ".." in Path(rel).parts:
                 raise ValueError(f"archive {p}: file {rel!r} outside the study directory")
@@ -219,7 +263,17 @@ def restore(out: Pathish, study: Pathish) -> list[str]:
                 raise FileNotFoundError(f"{src}: archived with {p} but missing: archive it again")
             (study / "results/figures").mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, study / "results/figures" / src.name)
-    return list(archives)
+    return list(complete)
+
+
+def config_seeds(configs: Sequence[Pathish]) -> list[int]:
+    """The ``seeds`` of the config files layered in order (the last that sets them)."""
+    seeds = None
+    for path in configs:
+        seeds = (yaml.safe_load(Path(path).read_text()) or {}).get("seeds", seeds)
+    if not seeds:
+        raise ValueError(f"no config of {[str(c) for c in configs]} sets seeds")
+    return [int(s) for s in seeds]
 
 
 def snakemake_args(problems: Sequence[str]) -> str:
@@ -239,8 +293,9 @@ if __name__ == "__main__":
     back = sub.add_parser("restore", help="write the archived problems into a new study")
     back.add_argument("out", type=Path, help="reference/")
     back.add_argument("study", type=Path, help="a new study directory")
+    back.add_argument("configs", nargs="+", type=Path, help="the study's config files")
     args = parser.parse_args()
     if args.command == "archive":
         archive(args.run, args.problem, args.out)
     else:
-        print(snakemake_args(restore(args.out, args.study)))
+        print(snakemake_args(restore(args.out, args.study, config_seeds(args.configs))))

@@ -63,7 +63,7 @@ def publish(
     records = io.read_metrics_files(sorted((study / "results/metrics").rglob("*.json")))
     commit = study_commit(records, out.resolve().parent)
     problems = [p for p in PROBLEMS if any(r["problem"] == p for r in records)]
-    if problems != list(archives):
+    if not set(problems) <= set(archives):
         raise ValueError(
             f"{study}: records of problems {problems}, but {out / 'records'} archives "
             f"{list(archives)}: restore the archived problems into a new study"
@@ -88,14 +88,14 @@ def publish(
             "config_hash": config_hash(*(yaml.safe_load(Path(c).read_text()) for c in configs)),
             "configs": [os.path.relpath(c, out.resolve().parent) for c in configs],
             "problems": problems,
-            "problem_commits": {p: a["commit"] for p, a in archives.items()},
-            "wall_seconds": {p: sum(a["wall_runs"]) for p, a in archives.items()},
-            "wall_runs": {p: len(a["wall_runs"]) for p, a in archives.items()},
-            "machines": {p: a["machine"] for p, a in archives.items()},
-            "archived": {p: a["archived"] for p, a in archives.items()},
+            "wall_seconds": {p: sum(sum(q["wall_runs"]) for q in archives[p]["parts"])
+                             for p in problems},
+            "wall_runs": {p: sum(len(q["wall_runs"]) for q in archives[p]["parts"])
+                          for p in problems},
+            "parts": {p: archives[p]["parts"] for p in problems},
             "published": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
             "files": published,
-        }
+        }  # fmt: skip
         (stage / "provenance.json").write_text(json.dumps(record, indent=1) + "\n")
         (stage / "provenance.md").write_text(provenance_markdown(record))
         if readme is not None:  # checked before anything is replaced: the markers exist
@@ -123,18 +123,20 @@ def _machine_line(m: Mapping[str, Any]) -> str:
 
 def provenance_markdown(record: Mapping[str, Any]) -> str:
     """The provenance record as the Markdown page ``reference/provenance.md``."""
-    problems = [
-        f"| {p} | `{record['problem_commits'][p][:10]}` | {s:.0f} s ({s / 3600:.2f} h) "
-        f"| {record['wall_runs'][p]} | {record['archived'][p]} "
-        f"| {_machine_line(record['machines'][p])} |"
-        for p, s in record["wall_seconds"].items()
+    parts = [
+        f"| {p} | {', '.join(map(str, q['seeds']))} | `{q['commit'][:10]}` "
+        f"| {sum(q['wall_runs']):.0f} s ({sum(q['wall_runs']) / 3600:.2f} h) "
+        f"| {len(q['wall_runs'])} | {q['archived']} | {_machine_line(q['machine'])} |"
+        for p, qs in record["parts"].items()
+        for q in qs
     ]
     files = [f"| `{name}` | `{sha[:16]}` |" for name, sha in record["files"].items()]
     return "\n".join([
         "# Reference study: provenance",
         "",
         "Each problem was run by `make reference` (`snakemake problem_<p>`, one job per core",
-        "at a time) and archived in `records/<p>.json` when it finished: its metrics records,",
+        "at a time), in parts of its seeds where it was too long for one sitting, and archived",
+        "in `records/<p>.json` when each part finished: its metrics records,",
         "benchmark files and training logs, made by the commit below (every record's",
         "`git_commit` has the same number-making code as the publishing commit), and its",
         "figures drawn from predictions. The tables and the other figures were made anew from",
@@ -142,12 +144,12 @@ def provenance_markdown(record: Mapping[str, Any]) -> str:
         f"files {', '.join(record['configs'])} (config hash `{record['config_hash']}`);",
         f"published {record['published']}. No number was edited by hand.",
         "",
-        "Wall time: summed over a problem's runs where it was stopped and resumed (the jobs a",
-        "stop killed ran again).",
+        "Wall time: of each part of a problem (its seeds, run on their own), summed over its",
+        "runs where it was stopped and resumed (the jobs a stop killed ran again).",
         "",
-        "| problem | records' commit | wall time | runs | archived | machine |",
-        "|---|---|---|---|---|---|",
-        *problems,
+        "| problem | seeds | records' commit | wall time | runs | archived | machine |",
+        "|---|---|---|---|---|---|---|",
+        *parts,
         "",
         "| file | sha256 |",
         "|---|---|",
