@@ -86,7 +86,7 @@ ablation: $(STAMP)
 # REFERENCE_PROBLEMS runs on its own (`snakemake problem_<p>`, in REFERENCE_DIR) and is
 # timed; a stopped (Ctrl-C, TERM, HUP) or failed and resumed one adds the time of each of
 # its runs (a run killed outright is not counted). A finished problem is archived in
-# reference/records/<p>.json (its records, commit, wall time, machine; its prediction
+# reference/records/<p>.json.gz (its records, commit, wall time, machine; its prediction
 # figures into reference/figures/): commit it, and the problems can be run in different
 # sessions or on different machines (`make reference REFERENCE_PROBLEMS=porous`); an
 # archived problem is not run again (delete its archive to rerun it). A problem too long
@@ -112,8 +112,8 @@ reference: $(STAMP)
 	" first (src, scripts, workflow or Snakefile differ from the commit: git status)")'
 	mkdir -p $(REFERENCE_DIR)/wall
 	for p in $(REFERENCE_PROBLEMS); do \
-		if [ -z "$(strip $(REFERENCE_SEEDS))" ] && [ -f $(REFERENCE_OUT)/records/$$p.json ]; \
-			then echo "make reference: $$p is archived ($(REFERENCE_OUT)/records/$$p.json);" \
+		if [ -z "$(strip $(REFERENCE_SEEDS))" ] && [ -f $(REFERENCE_OUT)/records/$$p.json.gz ]; \
+			then echo "make reference: $$p is archived ($(REFERENCE_OUT)/records/$$p.json.gz);" \
 				"delete it to run $$p again"; continue; fi; \
 		if ! $(REFERENCE_DONE); then \
 			start=$$(date +%s); \

@@ -2,8 +2,6 @@
 times and machine, its prediction figures), only from clean code that matches the
 checkout's; restored into a new study as it was kept."""
 
-import json
-
 import pytest
 
 from tests.stages.conftest import git
@@ -12,12 +10,14 @@ from uqbench.stages.archive import (
     PREDICTION_FIGURES,
     REMADE_RULES,
     archive,
+    archive_path,
     config_seeds,
     kept_files,
     read_archives,
     restore,
     snakemake_args,
     wall_runs,
+    write_archive,
 )
 
 KEPT_FILES = (
@@ -65,7 +65,8 @@ def test_archive_keeps_the_records_and_prediction_figures_and_restore_writes_the
     assert sorted(kept_files(run, "elu")) == sorted(
         ["results/metrics/elu/genuq/r0.05/s0/test.json", *KEPT_FILES]
     )
-    bundle = json.loads((out / "records/elu.json").read_text())
+    bundle = read_archives(out)["elu"]
+    assert archive_path(out, "elu").read_bytes()[4:8] == bytes(4)  # no time stamp: same bytes
     assert bundle == {"problem": "elu", "parts": [part], "files": kept_files(run, "elu")}
     assert sorted(f.name for f in (out / "figures").iterdir()) == sorted(
         f"elu_{n}.png" for n in PREDICTION_FIGURES
@@ -148,12 +149,19 @@ def test_bad_archives_and_wall_files_are_named(tmp_path):
         wall_runs(tmp_path, "porous")
     with pytest.raises(FileNotFoundError, match="no problem archived"):
         restore(tmp_path / "reference", tmp_path / "study", [0])
-    records = tmp_path / "reference/records"
-    io.atomic_write_text(records / "elu.json", json.dumps({"problem": "poisson"}))
-    with pytest.raises(ValueError, match="not the archive of problem 'elu'"):
+    write_archive(tmp_path / "reference", {"problem": "elu"})
+    archive_path(tmp_path / "reference", "elu").rename(archive_path(tmp_path / "reference", "x"))
+    with pytest.raises(ValueError, match="not the archive of problem 'x'"):
         read_archives(tmp_path / "reference")
+    archive_path(tmp_path / "reference", "x").write_text("{}")
+    with pytest.raises(ValueError, match="not a gzipped JSON archive"):
+        read_archives(tmp_path / "reference")
+    archive_path(tmp_path / "reference", "x").unlink()
+    write_archive(tmp_path / "reference", {"problem": "elu", "parts": []})
+    with pytest.raises(ValueError, match="not the archive of problem 'elu'"):
+        read_archives(tmp_path / "reference")  # no files
     escape = {"problem": "elu", "parts": [{"seeds": [0]}], "files": {"../outside.txt": "x"}}
-    io.atomic_write_text(records / "elu.json", json.dumps(escape))
+    write_archive(tmp_path / "reference", escape)
     with pytest.raises(ValueError, match="outside the study directory"):
         restore(tmp_path / "reference", tmp_path / "study", [0])
     assert not (tmp_path / "outside.txt").exists()

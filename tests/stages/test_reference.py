@@ -10,7 +10,7 @@ import pytest
 from tests.stages.conftest import git as _git
 from uqbench import io
 from uqbench.report.headline import HEADLINE_METRICS
-from uqbench.stages.archive import study_commit
+from uqbench.stages.archive import archive_path, study_commit, write_archive
 from uqbench.stages.reference import publish
 
 
@@ -46,7 +46,7 @@ def _study(run, out, commits, problems=("elu", "poisson"), walls=((1000, 234), (
         part = {"seeds": [0], "commit": commit, "wall_runs": list(wall), "machine": MACHINE,
                 "archived": "2026-12-03 08:00:00 UTC"}  # fmt: skip
         archive = {"problem": p, "parts": [part], "files": {}}
-        io.atomic_write_text(out / f"records/{p}.json", json.dumps(archive))
+        write_archive(out, archive)
     for name in ("claims.md", "cost.csv", "ratio_study.csv"):
         io.atomic_write_text(run / f"results/tables/{name}", name)
     io.atomic_write_text(run / "results/tables/claims.csv", "paper,claim,verdict,reason\n")
@@ -126,7 +126,7 @@ def test_publish_refuses_an_unfinished_study_or_one_other_than_the_archived(repo
         publish(run, out, [root / "config.yaml"])
     assert sorted(f.name for f in out.iterdir()) == ["records"]
     io.atomic_write_text(run / "results/tables/claims.csv", "paper,claim,verdict,reason\n")
-    (out / "records/poisson.json").unlink()  # records of a problem that is not archived
+    archive_path(out, "poisson").unlink()  # records of a problem that is not archived
     with pytest.raises(ValueError, match=r"problems \['elu', 'poisson'\].*archives \['elu'\]"):
         publish(run, out, [root / "config.yaml"])
     with pytest.raises(ValueError, match="no metrics records"):

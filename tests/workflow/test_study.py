@@ -1,6 +1,5 @@
 """The whole tiny study through Snakemake: every target, finite metrics, the report."""
 
-import json
 import math
 import shutil
 
@@ -11,7 +10,13 @@ from tests.workflow.conftest import REPO, TINY, run_snakemake
 from uqbench import io
 from uqbench.catalogue import SCORED, problem_methods, ratio_label, table_order, traits
 from uqbench.problems import SHIFTS
-from uqbench.stages.archive import PREDICTION_FIGURES, kept_files, restore, snakemake_args
+from uqbench.stages.archive import (
+    PREDICTION_FIGURES,
+    kept_files,
+    restore,
+    snakemake_args,
+    write_archive,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -156,7 +161,7 @@ def test_the_tables_and_figures_are_made_anew_from_the_kept_records(study, tmp_p
     for p in PROBLEMS:
         part = {"seeds": CONFIG["seeds"]}
         bundle = {"problem": p, "parts": [part], "files": kept_files(study, p)}
-        io.atomic_write_text(ref / f"records/{p}.json", json.dumps(bundle))
+        write_archive(ref, bundle)
         (ref / "figures").mkdir(exist_ok=True)
         for fig in (f"{p}_{name}.png" for name in PREDICTION_FIGURES):
             shutil.copyfile(study / "results/figures" / fig, ref / "figures" / fig)

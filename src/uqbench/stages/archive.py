@@ -1,5 +1,5 @@
 """Stage archive: a finished problem of the reference study kept in the repository
-(``reference/records/{problem}.json``), so that the study can be run problem by problem, in
+(``reference/records/{problem}.json.gz``), so that the study can be run problem by problem, in
 different sessions or on different machines, and its tables made anew from what was kept.
 
 A problem's archive holds the text files its tables and its records-only figures are made
@@ -20,6 +20,7 @@ STUDY CONFIG [...]`` (prints the snakemake arguments that make the tables in STU
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import logging
 import os
@@ -49,6 +50,7 @@ KEPT = (
     "benchmarks/truth/{p}.tsv",
     *(f"benchmarks/{step}/{{p}}/**/*.tsv" for step in ("train", "predict", "evaluate")),
 )
+ARCHIVE_SUFFIX = ".json.gz"
 #: Figures drawn per problem from its predictions: archived as PNG, not made anew.
 PREDICTION_FIGURES = tuple(
     name for name, e in FIGURES.items() if e.reads == "predictions" and e.per == ("problem",)
@@ -166,7 +168,7 @@ def _seeds(records: Sequence[Mapping[str, Any]]) -> list[int]:
 
 def archive(run: Pathish, problem: str, out: Pathish) -> dict[str, Any]:
     """Keep the finished ``problem`` of the study in ``run`` in ``out`` (``reference``): its
-    ``KEPT`` files in ``out/records/{problem}.json`` with a part (its seeds, commit, wall
+    ``KEPT`` files in ``out/records/{problem}.json.gz`` with a part (its seeds, commit, wall
     times, machine); its ``PREDICTION_FIGURES`` in ``out/figures/`` when it holds the lowest
     seed archived. A problem already archived with other seeds (a part run elsewhere,
     ``make reference REFERENCE_SEEDS=``) gets this part added; files both parts made (the
@@ -175,7 +177,7 @@ def archive(run: Pathish, problem: str, out: Pathish) -> dict[str, Any]:
     files = kept_files(run, problem)
     records = io.read_metrics_files([run / f for f in files if f.endswith(".json")])
     commit = study_commit(records, out.resolve().parent)
-    path = out / "records" / f"{problem}.json"
+    path = archive_path(out, problem)
     earlier = _read_archive(path) if path.is_file() else {"parts": [], "files": {}}
     seeds = _seeds(records)
     done = sorted({s for part in earlier["parts"] for s in part["seeds"]})
@@ -208,22 +210,43 @@ def archive(run: Pathish, problem: str, out: Pathish) -> dict[str, Any]:
     for fig in figures if first else ():
         with io.atomic_path(out / "figures" / fig.name) as tmp:
             shutil.copyfile(fig, tmp)
-    io.atomic_write_text(path, json.dumps(bundle, indent=0, sort_keys=True) + "\n")
+    write_archive(out, bundle)
     log.info("archived %s seeds %s: %d files of commit %s", problem, seeds, len(files), commit)
     return part
 
 
+def archive_path(out: Pathish, problem: str) -> Path:
+    """Where ``problem``'s archive lies in ``out``: gzipped JSON (the metrics records' per-case
+    values are most of it: about 20 MB of text per problem, 7 MB gzipped)."""
+    return Path(out) / "records" / f"{problem}{ARCHIVE_SUFFIX}"
+
+
+def write_archive(out: Pathish, bundle: Mapping[str, Any]) -> Path:
+    """Write an archive (``problem``, ``parts``, ``files``) into ``out`` atomically, the same
+    bytes for the same content (no time stamp in the gzip header)."""
+    path = archive_path(out, bundle["problem"])
+    text = json.dumps(bundle, indent=0, sort_keys=True) + "\n"
+    with io.atomic_path(path) as tmp:
+        tmp.write_bytes(gzip.compress(text.encode(), mtime=0))
+    return path
+
+
 def _read_archive(path: Path) -> dict[str, Any]:
-    bundle = json.loads(path.read_text())
-    if bundle.get("problem") != path.stem or not {"parts", "files"} <= set(bundle):
-        raise ValueError(f"{path}: not the archive of problem {path.stem!r}")
+    problem = path.name.removesuffix(ARCHIVE_SUFFIX)
+    try:
+        bundle = json.loads(gzip.decompress(path.read_bytes()))
+    except (OSError, ValueError) as err:
+        raise ValueError(f"{path}: not a gzipped JSON archive: {err}") from err
+    if bundle.get("problem") != problem or not {"parts", "files"} <= set(bundle):
+        raise ValueError(f"{path}: not the archive of problem {problem!r}")
     return bundle
 
 
 def read_archives(out: Pathish) -> dict[str, dict[str, Any]]:
     """Every archived problem of ``out`` (``reference``), in the catalogue's order: its
     archive (``archive``) with its files."""
-    found = {p.stem: _read_archive(p) for p in (Path(out) / "records").glob("*.json")}
+    paths = (Path(out) / "records").glob(f"*{ARCHIVE_SUFFIX}")
+    found = {p.name.removesuffix(ARCHIVE_SUFFIX): _read_archive(p) for p in paths}
     return {p: found[p] for p in PROBLEMS if p in found}
 
 

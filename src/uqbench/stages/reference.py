@@ -136,7 +136,7 @@ def provenance_markdown(record: Mapping[str, Any]) -> str:
         "",
         "Each problem was run by `make reference` (`snakemake problem_<p>`, one job per core",
         "at a time), in parts of its seeds where it was too long for one sitting, and archived",
-        "in `records/<p>.json` when each part finished: its metrics records,",
+        "in `records/<p>.json.gz` when each part finished: its metrics records,",
         "benchmark files and training logs, made by the commit below (every record's",
         "`git_commit` has the same number-making code as the publishing commit), and its",
         "figures drawn from predictions. The tables and the other figures were made anew from",
