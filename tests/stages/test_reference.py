@@ -43,7 +43,7 @@ def _study(run, out, commits, problems=("elu", "poisson"), walls=((1000, 234), (
         io.atomic_write_text(run / f"results/tables/{p}_metrics.md", f"| genuq | {p} |\n")
         io.atomic_write_text(run / f"results/figures/{p}_bands.png", f"png {p}")
         io.atomic_write_text(run / f"results/figures/{p}_bands.pdf", "pdf")  # not published
-        part = {"seeds": [0], "commit": commit, "wall_runs": list(wall), "machine": MACHINE,
+        part = {"seeds": [0], "commits": [commit], "wall_runs": list(wall), "machine": MACHINE,
                 "archived": "2026-12-03 08:00:00 UTC"}  # fmt: skip
         archive = {"problem": p, "parts": [part], "files": {}}
         write_archive(out, archive)
@@ -67,7 +67,7 @@ def test_publish_copies_tables_and_figures_with_their_provenance(repo, tmp_path)
     assert record["problems"] == ["elu", "poisson"] and record["configs"] == ["config.yaml"]
     assert record["wall_seconds"] == {"elu": 1234.0, "poisson": 50.0}
     assert record["wall_runs"] == {"elu": 2, "poisson": 1}
-    assert [q["commit"] for q in record["parts"]["elu"]] == [sha]
+    assert [q["commits"] for q in record["parts"]["elu"]] == [[sha]]
     assert record["parts"]["poisson"][0]["machine"] == MACHINE
     tables = sorted(f.name for f in (out / "tables").iterdir())
     assert tables == sorted(

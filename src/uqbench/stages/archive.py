@@ -168,15 +168,16 @@ def _seeds(records: Sequence[Mapping[str, Any]]) -> list[int]:
 
 def archive(run: Pathish, problem: str, out: Pathish) -> dict[str, Any]:
     """Keep the finished ``problem`` of the study in ``run`` in ``out`` (``reference``): its
-    ``KEPT`` files in ``out/records/{problem}.json.gz`` with a part (its seeds, commit, wall
-    times, machine); its ``PREDICTION_FIGURES`` in ``out/figures/`` when it holds the lowest
-    seed archived. A problem already archived with other seeds (a part run elsewhere,
-    ``make reference REFERENCE_SEEDS=``) gets this part added; files both parts made (the
-    data and truth steps' benchmarks) keep the first part's. Returns the new part."""
+    ``KEPT`` files in ``out/records/{problem}.json.gz`` with a part (its seeds, the records'
+    commits, wall times, machine); its ``PREDICTION_FIGURES`` in ``out/figures/`` when it
+    holds the lowest seed archived. A problem already archived with other seeds (a part run
+    elsewhere, ``make reference REFERENCE_SEEDS=``) gets this part added; files both parts
+    made (the data and truth steps' benchmarks) keep the first part's. Returns the new part."""
     run, out = Path(run), Path(out)
     files = kept_files(run, problem)
     records = io.read_metrics_files([run / f for f in files if f.endswith(".json")])
-    commit = study_commit(records, out.resolve().parent)
+    repo = out.resolve().parent
+    commit = study_commit(records, repo)
     path = archive_path(out, problem)
     earlier = _read_archive(path) if path.is_file() else {"parts": [], "files": {}}
     seeds = _seeds(records)
@@ -187,10 +188,10 @@ def archive(run: Pathish, problem: str, out: Pathish) -> dict[str, Any]:
             f"{seeds}: run the other seeds in a new REFERENCE_DIR, or delete the archive"
         )
     for part in earlier["parts"]:
-        changed = number_code_changes(part["commit"], commit, out.resolve().parent)
+        changed = [f for c in part["commits"] for f in number_code_changes(c, commit, repo)]
         if changed:
             raise ValueError(
-                f"{path}: seeds {part['seeds']} made by commit {part['commit']}, whose "
+                f"{path}: seeds {part['seeds']} made by commits {part['commits']}, whose "
                 f"number-making code differs ({changed[:5]}): delete the archive and rerun"
             )
     figures = [run / "results/figures" / f"{problem}_{n}.png" for n in PREDICTION_FIGURES]
@@ -200,7 +201,7 @@ def archive(run: Pathish, problem: str, out: Pathish) -> dict[str, Any]:
         raise FileNotFoundError(f"{missing}: finish the problem first (problem_{problem})")
     part = {
         "seeds": seeds,
-        "commit": commit,
+        "commits": sorted({str(r["git_commit"]) for r in records}),  # the records' own
         "wall_runs": wall_runs(run, problem),
         "machine": machine(records),
         "archived": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
@@ -211,7 +212,8 @@ def archive(run: Pathish, problem: str, out: Pathish) -> dict[str, Any]:
         with io.atomic_path(out / "figures" / fig.name) as tmp:
             shutil.copyfile(fig, tmp)
     write_archive(out, bundle)
-    log.info("archived %s seeds %s: %d files of commit %s", problem, seeds, len(files), commit)
+    log.info("archived %s seeds %s: %d files of commits %s", problem, seeds, len(files),
+             part["commits"])  # fmt: skip
     return part
 
 

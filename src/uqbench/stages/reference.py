@@ -124,7 +124,8 @@ def _machine_line(m: Mapping[str, Any]) -> str:
 def provenance_markdown(record: Mapping[str, Any]) -> str:
     """The provenance record as the Markdown page ``reference/provenance.md``."""
     parts = [
-        f"| {p} | {', '.join(map(str, q['seeds']))} | `{q['commit'][:10]}` "
+        f"| {p} | {', '.join(map(str, q['seeds']))} "
+        f"| {', '.join(f'`{c[:10]}`' for c in q['commits'])} "
         f"| {sum(q['wall_runs']):.0f} s ({sum(q['wall_runs']) / 3600:.2f} h) "
         f"| {len(q['wall_runs'])} | {q['archived']} | {_machine_line(q['machine'])} |"
         for p, qs in record["parts"].items()
@@ -140,14 +141,15 @@ def provenance_markdown(record: Mapping[str, Any]) -> str:
         "benchmark files and training logs, made by the commit below (every record's",
         "`git_commit` has the same number-making code as the publishing commit), and its",
         "figures drawn from predictions. The tables and the other figures were made anew from",
-        f"the archived records by the code of commit `{record['commit']}`, with the config",
-        f"files {', '.join(record['configs'])} (config hash `{record['config_hash']}`);",
-        f"published {record['published']}. No number was edited by hand.",
+        "the archived records by the code of commit",
+        f"`{record['commit']}`, with the config files {', '.join(record['configs'])}",
+        f"(config hash `{record['config_hash']}`); published {record['published']}. No number",
+        "was edited by hand.",
         "",
         "Wall time: of each part of a problem (its seeds, run on their own), summed over its",
         "runs where it was stopped and resumed (the jobs a stop killed ran again).",
         "",
-        "| problem | seeds | records' commit | wall time | runs | archived | machine |",
+        "| problem | seeds | records' commits | wall time | runs | archived | machine |",
         "|---|---|---|---|---|---|---|",
         *parts,
         "",
