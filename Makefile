@@ -98,7 +98,8 @@ ablation: $(STAMP)
 REFERENCE_DIR ?= .reference
 REFERENCE_PROBLEMS ?= elu poisson porous
 REFERENCE_SEEDS ?=  # a part of the seeds only (e.g. 0 or 1,2), in its own REFERENCE_DIR
-REFERENCE_PART = $(if $(strip $(REFERENCE_SEEDS)),--config 'seeds=[$(strip $(REFERENCE_SEEDS))]')
+# (a config file: snakemake --config would pass the seeds as strings)
+REFERENCE_PART = $(if $(strip $(REFERENCE_SEEDS)),$(abspath $(REFERENCE_DIR))/part.yaml)
 REFERENCE_OUT ?= $(CURDIR)/reference
 REFERENCE_CONFIGS = $(CURDIR)/config.yaml $(CURDIR)/reference/config.yaml
 REFERENCE_RUN = $(BIN)/snakemake --snakefile $(CURDIR)/Snakefile --directory $(REFERENCE_DIR) \
@@ -111,6 +112,7 @@ reference: $(STAMP)
 	sys.exit(None if c and not c.endswith("-dirty") else "make reference: commit the code" \
 	" first (src, scripts, workflow or Snakefile differ from the commit: git status)")'
 	mkdir -p $(REFERENCE_DIR)/wall
+	$(if $(REFERENCE_PART),echo 'seeds: [$(strip $(REFERENCE_SEEDS))]' > $(REFERENCE_PART))
 	for p in $(REFERENCE_PROBLEMS); do \
 		if [ -z "$(strip $(REFERENCE_SEEDS))" ] && [ -f $(REFERENCE_OUT)/records/$$p.json.gz ]; \
 			then echo "make reference: $$p is archived ($(REFERENCE_OUT)/records/$$p.json.gz);" \
