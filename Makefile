@@ -87,36 +87,38 @@ ablation: $(STAMP)
 # timed; a stopped (Ctrl-C, TERM, HUP) or failed and resumed one adds the time of each of
 # its runs (a run killed outright is not counted). A finished problem is archived in
 # reference/records/<p>.json.gz (its records, commit, wall time, machine; its prediction
-# figures into reference/figures/): commit it, and the problems can be run in different
-# sessions or on different machines (`make reference REFERENCE_PROBLEMS=porous`); an
-# archived problem is not run again (delete its archive to rerun it). A problem too long
-# for one sitting runs in parts of its seeds, each in a new REFERENCE_DIR
-# (`make reference REFERENCE_PROBLEMS=porous REFERENCE_SEEDS=0`, then `=1,2`), each part
-# archived beside the earlier ones. Then the tables and the other figures are made anew
-# from every problem archived with all its seeds (by this commit's code) in
+# figures in reference/records/figures/): commit it, and the problems can be run in
+# different sessions or on different machines (`make reference REFERENCE_PROBLEMS=porous`);
+# an archived problem is not run again (delete its archive, and REFERENCE_DIR's results, to
+# rerun it). A problem too long for one sitting runs in parts of its seeds, each in a new
+# REFERENCE_DIR (`make reference REFERENCE_PROBLEMS=porous REFERENCE_SEEDS=0`, then `=1,2`),
+# each part archived beside the earlier ones. Then the tables and the other figures are
+# made anew from every problem archived with all its seeds (by this commit's code) in
 # REFERENCE_DIR/publish and published, with the README's results and cost blocks.
 REFERENCE_DIR ?= .reference
 REFERENCE_PROBLEMS ?= elu poisson porous
 REFERENCE_SEEDS ?=  # a part of the seeds only (e.g. 0 or 1,2), in its own REFERENCE_DIR
-# (a config file: snakemake --config would pass the seeds as strings)
-REFERENCE_PART = $(if $(strip $(REFERENCE_SEEDS)),$(abspath $(REFERENCE_DIR))/part.yaml)
 REFERENCE_OUT ?= $(CURDIR)/reference
 REFERENCE_CONFIGS = $(CURDIR)/config.yaml $(CURDIR)/reference/config.yaml
+# a part's seeds go in as a config file (snakemake --config would pass them as strings)
+comma := ,
+REFERENCE_PART = $(if $(strip $(REFERENCE_SEEDS)),$(abspath $(REFERENCE_DIR))/part.yaml)
 REFERENCE_RUN = $(BIN)/snakemake --snakefile $(CURDIR)/Snakefile --directory $(REFERENCE_DIR) \
 	--workflow-profile $(CURDIR)/profiles/local --cores $(CORES)
 REFERENCE_DONE = $(REFERENCE_RUN) -n problem_$$p --configfile $(REFERENCE_CONFIGS) \
-	$(REFERENCE_PART) 2>&1 \
-	| grep -q 'Nothing to be done'
+	$(REFERENCE_PART) 2>&1 | grep -q 'Nothing to be done'
+ARCHIVE = $(BIN)/python -m uqbench.stages.archive
 reference: $(STAMP)
 	@$(BIN)/python -c 'import sys; from uqbench.io import git_commit; c = git_commit(); \
 	sys.exit(None if c and not c.endswith("-dirty") else "make reference: commit the code" \
 	" first (src, scripts, workflow or Snakefile differ from the commit: git status)")'
 	mkdir -p $(REFERENCE_DIR)/wall
-	$(if $(REFERENCE_PART),echo 'seeds: [$(strip $(REFERENCE_SEEDS))]' > $(REFERENCE_PART))
+	$(if $(REFERENCE_PART),echo "seeds: [$$(echo $(strip $(REFERENCE_SEEDS)) \
+		| tr ' ' '$(comma)')]" > $(REFERENCE_PART))
 	for p in $(REFERENCE_PROBLEMS); do \
-		if [ -z "$(strip $(REFERENCE_SEEDS))" ] && [ -f $(REFERENCE_OUT)/records/$$p.json.gz ]; \
-			then echo "make reference: $$p is archived ($(REFERENCE_OUT)/records/$$p.json.gz);" \
-				"delete it to run $$p again"; continue; fi; \
+		state=$$($(ARCHIVE) status $(REFERENCE_OUT) $(REFERENCE_DIR) $$p \
+			"$(strip $(REFERENCE_SEEDS))" $(REFERENCE_CONFIGS)) || exit 1; \
+		[ "$$state" = archived ] && continue; \
 		if ! $(REFERENCE_DONE); then \
 			start=$$(date +%s); \
 			trap 'echo $$(( $$(date +%s) - start )) >> $(REFERENCE_DIR)/wall/$$p.s; exit 130' \
@@ -127,14 +129,16 @@ reference: $(STAMP)
 			echo $$(( $$(date +%s) - start )) >> $(REFERENCE_DIR)/wall/$$p.s; \
 			[ $$rc = 0 ] || exit $$rc; \
 		fi; \
-		$(BIN)/python -m uqbench.stages.archive archive $(REFERENCE_DIR) $$p \
-			$(REFERENCE_OUT) || exit 1; \
+		$(ARCHIVE) archive $(REFERENCE_DIR) $$p $(REFERENCE_OUT) $(REFERENCE_CONFIGS) || exit 1; \
 	done
 	rm -rf $(REFERENCE_DIR)/publish
-	args=$$($(BIN)/python -m uqbench.stages.archive restore $(REFERENCE_OUT) \
-		$(REFERENCE_DIR)/publish $(REFERENCE_CONFIGS)) && \
+	args=$$($(ARCHIVE) restore $(REFERENCE_OUT) $(REFERENCE_DIR)/publish $(REFERENCE_CONFIGS)) \
+		|| exit 1; \
+	if [ -z "$$args" ]; then \
+		echo "make reference: no problem is archived with all its seeds yet: nothing to publish"; \
+		exit 0; fi; \
 	$(BIN)/snakemake --snakefile $(CURDIR)/Snakefile --directory $(REFERENCE_DIR)/publish \
-		--cores $(CORES) --configfile $(REFERENCE_CONFIGS) $$args
+		--cores $(CORES) --configfile $(REFERENCE_CONFIGS) $$args && \
 	$(BIN)/python -m uqbench.stages.reference $(REFERENCE_DIR)/publish $(REFERENCE_OUT) \
 		$(REFERENCE_CONFIGS) --readme $(CURDIR)/README.md
 

@@ -57,7 +57,7 @@ def _publication(root: Path, problems=("elu", "poisson")) -> Path:
                     "verdict": "inconclusive", "reason": "input_distance saturates"})  # fmt: skip
     prov = {"commit": "0123456789abcdef", "problems": list(problems),
             "wall_seconds": {"elu": 7200.0, "poisson": 900.0},
-            "wall_runs": {"elu": 2, "poisson": 1},
+            "wall_runs": {"elu": 2, "poisson": 2},
             "parts": {"elu": [{"machine": {"cores": 2, "cpu": "Some CPU"}}],
                       "poisson": [{"machine": {"cores": 16, "cpu": "Other CPU"}},
                                   {"machine": {"cores": 2, "cpu": "Some CPU"}}]}}  # fmt: skip
@@ -94,7 +94,7 @@ def test_results_block_shows_rows_figures_claims_and_wall_times(tmp_path):
     assert "| 002 isograd | separates OOD | inconclusive (input_distance saturates) |" in text
     cost = readme_blocks(ref)["cost"]
     assert "| elu | 2.00 h | 2 | Some CPU, 2 cores |" in cost
-    assert "| poisson | 0.25 h (2 parts) | 1 | Other CPU, 16 cores; Some CPU, 2 cores |" in cost
+    assert "| poisson | 0.25 h (2 parts) | 2 | Other CPU, 16 cores; Some CPU, 2 cores |" in cost
     assert "not published yet" in results_markdown(tmp_path / "nothing")
 
 

@@ -11,11 +11,15 @@ from uqbench.stages.archive import (
     REMADE_RULES,
     archive,
     archive_path,
+    archived_seeds,
     config_seeds,
+    figures_dir,
     kept_files,
+    parse_seeds,
     read_archives,
     restore,
     snakemake_args,
+    status,
     wall_runs,
     write_archive,
 )
@@ -59,7 +63,7 @@ def test_archive_keeps_the_records_and_prediction_figures_and_restore_writes_the
     root, sha = repo
     run, out = tmp_path / "run", root / "reference"
     _run(run, sha)
-    part = archive(run, "elu", out)
+    part = archive(run, "elu", out, [0])
     assert part["commits"] == [sha] and part["seeds"] == [0]
     assert part["wall_runs"] == [1000.0, 234.0]
     assert part["machine"]["devices"] == ["cpu"] and part["machine"]["cores"] >= 1
@@ -69,7 +73,7 @@ def test_archive_keeps_the_records_and_prediction_figures_and_restore_writes_the
     bundle = read_archives(out)["elu"]
     assert archive_path(out, "elu").read_bytes()[4:8] == bytes(4)  # no time stamp: same bytes
     assert bundle == {"problem": "elu", "parts": [part], "files": kept_files(run, "elu")}
-    assert sorted(f.name for f in (out / "figures").iterdir()) == sorted(
+    assert sorted(f.name for f in figures_dir(out).iterdir()) == sorted(
         f"elu_{n}.png" for n in PREDICTION_FIGURES
     )  # the shift ladder is drawn anew from the records
     assert list(read_archives(out)) == ["elu"]
@@ -86,13 +90,19 @@ def test_archive_keeps_the_records_and_prediction_figures_and_restore_writes_the
 
 def test_a_problem_run_in_parts_of_its_seeds_is_restored_once_all_are_archived(repo, tmp_path):
     root, sha = repo
-    out = root / "reference"
+    out, study_seeds = root / "reference", [0, 1, 2]
+    assert status(out, tmp_path / "part2", "elu", [1, 2], study_seeds) == "run"
     _run(tmp_path / "part2", sha, seeds=(1, 2), wall="300\n")
-    archive(tmp_path / "part2", "elu", out)
-    with pytest.raises(FileNotFoundError, match=r"no problem archived with seeds \[0, 1, 2\]"):
-        restore(out, tmp_path / "early", [0, 1, 2])  # seed 0 missing: not published yet
+    archive(tmp_path / "part2", "elu", out, study_seeds)
+    assert not figures_dir(out).exists()  # seed 1's figures: not the study's (seed 0's)
+    assert restore(out, tmp_path / "early", study_seeds) == []  # seed 0 missing: not yet
+    assert snakemake_args([]) == ""  # make reference then publishes nothing
+    with pytest.raises(ValueError, match=r"seeds \[1, 2\] archived.*REFERENCE_SEEDS=0\)"):
+        status(out, tmp_path / "part1", "elu", None, study_seeds)  # a whole run: only seed 0
+    assert status(out, tmp_path / "part2", "elu", [1, 2], study_seeds) == "archived"
     _run(tmp_path / "part1", sha, seeds=(0,), wall="700\n")
-    archive(tmp_path / "part1", "elu", out)
+    archive(tmp_path / "part1", "elu", out, study_seeds)
+    assert status(out, tmp_path / "part1", "elu", None, study_seeds) == "archived"
     bundle = read_archives(out)["elu"]
     parts = [(q["seeds"], q["wall_runs"]) for q in bundle["parts"]]
     assert parts == [([0], [700.0]), ([1, 2], [300.0])]
@@ -100,12 +110,40 @@ def test_a_problem_run_in_parts_of_its_seeds_is_restored_once_all_are_archived(r
     assert bundle["files"]["benchmarks/data/elu/test.tsv"].endswith("of part2\n")
     assert bundle["files"]["benchmarks/train/elu/genuq/r0.05/s0.tsv"].endswith("of part1\n")
     assert bundle["files"]["benchmarks/train/elu/genuq/r0.05/s2.tsv"].endswith("of part2\n")
-    assert (out / f"figures/elu_{PREDICTION_FIGURES[0]}.png").read_text().endswith("s0")
-    assert restore(out, tmp_path / "study", [0, 1, 2]) == ["elu"]
+    assert (figures_dir(out) / f"elu_{PREDICTION_FIGURES[0]}.png").read_text().endswith("s0")
+    assert restore(out, tmp_path / "study", study_seeds) == ["elu"]
     with pytest.raises(ValueError, match=r"seeds \[0, 1, 2\], the study's are \[0, 1\]"):
         restore(out, tmp_path / "other", [0, 1])
     with pytest.raises(FileExistsError, match=r"seeds \[0, 1, 2\] of elu already archived"):
-        archive(tmp_path / "part1", "elu", out)
+        archive(tmp_path / "part1", "elu", out, study_seeds)
+
+
+def test_status_refuses_seeds_outside_the_study_or_a_directory_holding_others(repo, tmp_path):
+    root, sha = repo
+    out = root / "reference"
+    with pytest.raises(ValueError, match=r"seeds \[3\] asked, the study's are \[0, 1, 2\]"):
+        status(out, tmp_path / "run", "elu", [3], [0, 1, 2])
+    _run(tmp_path / "run", sha, seeds=(0,))
+    with pytest.raises(ValueError, match=r"holds seeds \[0\] of elu, seeds \[1, 2\] asked"):
+        status(out, tmp_path / "run", "elu", [1, 2], [0, 1, 2])  # a part needs its own dir
+    with pytest.raises(ValueError, match=r"seeds \[0\] of elu, the study's are \[1, 2\]"):
+        archive(tmp_path / "run", "elu", out, [1, 2])
+    assert parse_seeds("1,2") == parse_seeds(" 1 2 ") == [1, 2] and parse_seeds("") == []
+    with pytest.raises(ValueError, match="expected integers"):
+        parse_seeds("one")
+
+
+def test_a_part_made_by_other_number_code_is_refused(repo, tmp_path):
+    root, sha = repo
+    out = root / "reference"
+    _run(tmp_path / "part1", sha, seeds=(0,))
+    archive(tmp_path / "part1", "elu", out, [0, 1])
+    (root / "src/code.py").write_text("changed code\n")
+    git(root, "commit", "-qam", "new code")
+    _run(tmp_path / "part2", git(root, "rev-parse", "HEAD"), seeds=(1,))
+    with pytest.raises(ValueError, match=r"seeds \[0\] made by commits.*src/code\.py"):
+        archive(tmp_path / "part2", "elu", out, [0, 1])
+    assert archived_seeds(read_archives(out)["elu"]) == [0]
 
 
 @pytest.mark.parametrize("fault", ["dirty record", "other code", "no figure", "no wall time"])
@@ -129,7 +167,7 @@ def test_archive_refuses_an_unfinished_or_untraceable_problem_and_writes_nothing
         "no wall time": (FileNotFoundError, "no wall time recorded"),
     }[fault]
     with pytest.raises(error, match=named):
-        archive(run, "elu", out)
+        archive(run, "elu", out, [0])
     assert not out.exists()
 
 
@@ -139,7 +177,7 @@ def test_a_presentation_change_keeps_the_archive_valid(repo, tmp_path):
     _run(run, sha)
     (root / "src/uqbench/plots/bands.py").write_text("a figure drawn anew from the records\n")
     git(root, "commit", "-qam", "plots")
-    assert archive(run, "elu", out)["commits"] == [sha]  # the records' own commit
+    assert archive(run, "elu", out, [0])["commits"] == [sha]  # the records' own commit
 
 
 def test_bad_archives_and_wall_files_are_named(tmp_path):

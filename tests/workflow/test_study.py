@@ -12,6 +12,7 @@ from uqbench.catalogue import SCORED, problem_methods, ratio_label, table_order,
 from uqbench.problems import SHIFTS
 from uqbench.stages.archive import (
     PREDICTION_FIGURES,
+    figures_dir,
     kept_files,
     restore,
     snakemake_args,
@@ -162,9 +163,9 @@ def test_the_tables_and_figures_are_made_anew_from_the_kept_records(study, tmp_p
         part = {"seeds": CONFIG["seeds"]}
         bundle = {"problem": p, "parts": [part], "files": kept_files(study, p)}
         write_archive(ref, bundle)
-        (ref / "figures").mkdir(exist_ok=True)
+        figures_dir(ref).mkdir(exist_ok=True)
         for fig in (f"{p}_{name}.png" for name in PREDICTION_FIGURES):
-            shutil.copyfile(study / "results/figures" / fig, ref / "figures" / fig)
+            shutil.copyfile(study / "results/figures" / fig, figures_dir(ref) / fig)
     remade = tmp_path / "publish"
     proc = run_snakemake(remade, *snakemake_args(restore(ref, remade, CONFIG["seeds"])).split())
     tables = sorted(f.name for f in (study / "results/tables").iterdir())

@@ -7,14 +7,16 @@ from (``KEPT``: its metrics records, the benchmark files of its jobs, its traini
 and its parts: a problem too long for one sitting can be run seed by seed (``make reference
 REFERENCE_SEEDS=1,2``), each part with its seeds, the commit that made them (clean, with the
 checkout's number-making code: ``study_commit``), the wall time of each of its runs and the
-machine. Its figures drawn from predictions (too large to keep) are copied as PNG into
-``reference/figures/``. ``restore`` writes every problem archived with all the study's seeds
-into a new study directory, where snakemake, allowed only the rules of ``REMADE_RULES``,
-makes the tables and the other figures anew (``make reference``).
+machine. Its figures drawn from predictions (the predictions are too large to keep) are
+kept as PNG in ``reference/records/figures/``. ``restore`` writes every problem archived
+with all the study's seeds into a new study directory, where snakemake, allowed only the
+rules of ``REMADE_RULES``, makes the tables and the other figures anew (``make reference``).
 
-Run: ``python -m uqbench.stages.archive archive RUN PROBLEM OUT`` (RUN: the study directory
-with the problem done; OUT: ``reference``), ``python -m uqbench.stages.archive restore OUT
-STUDY CONFIG [...]`` (prints the snakemake arguments that make the tables in STUDY).
+Run (CONFIG: the study's config files): ``python -m uqbench.stages.archive status OUT RUN
+PROBLEM SEEDS CONFIG [...]`` (prints "archived" or "run"), ``... archive RUN PROBLEM OUT
+CONFIG [...]`` (RUN: the study directory with the problem done; OUT: ``reference``),
+``... restore OUT STUDY CONFIG [...]`` (prints the snakemake arguments that make the tables
+in STUDY, nothing when no problem is complete).
 """
 
 from __future__ import annotations
@@ -87,6 +89,8 @@ def number_code_changes(commit: str, head: str, repo: Pathish) -> list[str]:
         out = io.git(repo, "diff", "--name-only", commit, head, "--", *paths)
     except subprocess.CalledProcessError as err:
         raise ValueError(f"commit {commit!r} is not in the checkout {repo}: {err.stderr}") from err
+    except subprocess.TimeoutExpired as err:
+        raise ValueError(f"git diff in {repo} took over {err.timeout} s") from err
     return out.splitlines()
 
 
@@ -166,11 +170,12 @@ def _seeds(records: Sequence[Mapping[str, Any]]) -> list[int]:
     return sorted({int(r["seed"]) for r in records})
 
 
-def archive(run: Pathish, problem: str, out: Pathish) -> dict[str, Any]:
+def archive(run: Pathish, problem: str, out: Pathish, study_seeds: Sequence[int]) -> dict[str, Any]:
     """Keep the finished ``problem`` of the study in ``run`` in ``out`` (``reference``): its
     ``KEPT`` files in ``out/records/{problem}.json.gz`` with a part (its seeds, the records'
-    commits, wall times, machine); its ``PREDICTION_FIGURES`` in ``out/figures/`` when it
-    holds the lowest seed archived. A problem already archived with other seeds (a part run
+    commits, wall times, machine); when the part holds the study's first seed (of
+    ``study_seeds``, whose predictions the figures draw), its ``PREDICTION_FIGURES`` in
+    ``out/records/figures/``. A problem already archived with other seeds (a part run
     elsewhere, ``make reference REFERENCE_SEEDS=``) gets this part added; files both parts
     made (the data and truth steps' benchmarks) keep the first part's. Returns the new part."""
     run, out = Path(run), Path(out)
@@ -180,8 +185,9 @@ def archive(run: Pathish, problem: str, out: Pathish) -> dict[str, Any]:
     commit = study_commit(records, repo)
     path = archive_path(out, problem)
     earlier = _read_archive(path) if path.is_file() else {"parts": [], "files": {}}
-    seeds = _seeds(records)
-    done = sorted({s for part in earlier["parts"] for s in part["seeds"]})
+    seeds, done = _seeds(records), archived_seeds(earlier)
+    if not set(seeds) <= set(study_seeds):
+        raise ValueError(f"{run}: seeds {seeds} of {problem}, the study's are {list(study_seeds)}")
     if set(seeds) & set(done):
         raise FileExistsError(
             f"{path}: seeds {done} of {problem} already archived, and {run} holds seeds "
@@ -194,8 +200,8 @@ def archive(run: Pathish, problem: str, out: Pathish) -> dict[str, Any]:
                 f"{path}: seeds {part['seeds']} made by commits {part['commits']}, whose "
                 f"number-making code differs ({changed[:5]}): delete the archive and rerun"
             )
+    first = study_seeds[0] in seeds
     figures = [run / "results/figures" / f"{problem}_{n}.png" for n in PREDICTION_FIGURES]
-    first = not done or seeds[0] < done[0]
     missing = [str(f) for f in figures if first and not f.is_file()]
     if missing:
         raise FileNotFoundError(f"{missing}: finish the problem first (problem_{problem})")
@@ -209,7 +215,7 @@ def archive(run: Pathish, problem: str, out: Pathish) -> dict[str, Any]:
     parts = sorted([*earlier["parts"], part], key=lambda q: q["seeds"])
     bundle = {"problem": problem, "parts": parts, "files": {**files, **earlier["files"]}}
     for fig in figures if first else ():
-        with io.atomic_path(out / "figures" / fig.name) as tmp:
+        with io.atomic_path(figures_dir(out) / fig.name) as tmp:
             shutil.copyfile(fig, tmp)
     write_archive(out, bundle)
     log.info("archived %s seeds %s: %d files of commits %s", problem, seeds, len(files),
@@ -217,10 +223,47 @@ def archive(run: Pathish, problem: str, out: Pathish) -> dict[str, Any]:
     return part
 
 
+def status(
+    out: Pathish, run: Pathish, problem: str, part: Sequence[int] | None, study_seeds: Sequence[int]
+) -> str:
+    """What ``make reference`` is to do with ``problem`` before it runs anything: "archived"
+    when the seeds asked (``part``, else all ``study_seeds``) are all archived in ``out``,
+    "run" when none is and the study directory ``run`` holds no other seeds of it; raises
+    naming what is wrong otherwise (seeds outside the study, a part overlapping the
+    archived seeds, a whole run asked of a problem archived in part)."""
+    asked = sorted(part) if part else sorted(study_seeds)
+    if not asked or not set(asked) <= set(study_seeds):
+        raise ValueError(f"{problem}: seeds {asked} asked, the study's are {list(study_seeds)}")
+    path = archive_path(out, problem)
+    done = archived_seeds(_read_archive(path)) if path.is_file() else []
+    if set(asked) <= set(done):
+        log.info("%s: seeds %s archived in %s (delete it to run them again)", problem, done, path)
+        return "archived"
+    if set(asked) & set(done):
+        rest = ",".join(str(s) for s in asked if s not in done)
+        raise ValueError(
+            f"{problem}: seeds {done} archived in {path}, {asked} asked: run the rest in a new "
+            f"REFERENCE_DIR (make reference REFERENCE_PROBLEMS={problem} REFERENCE_SEEDS={rest})"
+        )
+    held = {int(d.name[1:]) for d in Path(run).glob(f"results/metrics/{problem}/*/*/s*")}
+    if held - set(asked):
+        raise ValueError(
+            f"{run} holds seeds {sorted(held)} of {problem}, seeds {asked} asked: run a part "
+            "in a new REFERENCE_DIR of its own"
+        )
+    return "run"
+
+
 def archive_path(out: Pathish, problem: str) -> Path:
     """Where ``problem``'s archive lies in ``out``: gzipped JSON (the metrics records' per-case
     values are most of it: about 20 MB of text per problem, 7 MB gzipped)."""
     return Path(out) / "records" / f"{problem}{ARCHIVE_SUFFIX}"
+
+
+def figures_dir(out: Pathish) -> Path:
+    """Where the archived problems' prediction figures lie in ``out`` (kept apart from the
+    published ``figures/``, which each publication replaces whole)."""
+    return Path(out) / "records" / "figures"
 
 
 def write_archive(out: Pathish, bundle: Mapping[str, Any]) -> Path:
@@ -260,11 +303,14 @@ def archived_seeds(bundle: Mapping[str, Any]) -> list[int]:
 def restore(out: Pathish, study: Pathish, seeds: Sequence[int]) -> list[str]:
     """Write every problem archived in ``out`` with all the study's ``seeds`` into the new
     study directory ``study``: its kept files and prediction figures (a problem missing
-    seeds is left out, and logged). Returns the problems written."""
+    seeds is left out, and logged). Returns the problems written (none when no archived
+    problem has all its seeds yet)."""
     study = Path(study)
     if study.exists() and any(study.iterdir()):
         raise FileExistsError(f"{study}: not empty; restore into a new directory")
     archives = read_archives(out)
+    if not archives:
+        raise FileNotFoundError(f"{Path(out) / 'records'}: no problem archived yet")
     complete = {}
     for p, bundle in archives.items():
         have = archived_seeds(bundle)
@@ -275,17 +321,15 @@ def restore(out: Pathish, study: Pathish, seeds: Sequence[int]) -> list[str]:
         else:
             log.warning("%s: seeds %s of %s archived; left out until the rest are", p, have,
                         list(seeds))  # fmt: skip
-    if not complete:
-        raise FileNotFoundError(f"{Path(out) / 'records'}: no problem archived with seeds {seeds}")
     for p, bundle in complete.items():
         for rel, text in bundle["files"].items():
             if Path(rel).is_absolute() or ".." in Path(rel).parts:
                 raise ValueError(f"archive {p}: file {rel!r} outside the study directory")
             io.atomic_write_text(study / rel, text)
         for name in PREDICTION_FIGURES:
-            src = Path(out) / "figures" / f"{p}_{name}.png"
+            src = figures_dir(out) / f"{p}_{name}.png"
             if not src.is_file():
-                raise FileNotFoundError(f"{src}: archived with {p} but missing: archive it again")
+                raise FileNotFoundError(f"{src}: archived with {p} but missing")
             (study / "results/figures").mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, study / "results/figures" / src.name)
     return list(complete)
@@ -303,14 +347,29 @@ def config_seeds(configs: Sequence[Pathish]) -> list[int]:
 
 def snakemake_args(problems: Sequence[str]) -> str:
     """The snakemake arguments that make the tables and figures of the restored problems:
-    only the ``REMADE_RULES``, over those problems."""
+    only the ``REMADE_RULES``, over those problems ('' for none)."""
+    if not problems:
+        return ""
     return f"--allowed-rules {' '.join(REMADE_RULES)} --config problems=[{','.join(problems)}]"
+
+
+def parse_seeds(text: str) -> list[int]:
+    """Seeds written "1,2" or "1 2" ('' for none)."""
+    try:
+        return [int(t) for t in text.replace(",", " ").split()]
+    except ValueError as err:
+        raise ValueError(f"seeds {text!r}: expected integers like 1,2") from err
 
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
+    ask = sub.add_parser("status", help="print 'archived' or 'run' for a problem (make reference)")
+    ask.add_argument("out", type=Path, help="reference/")
+    ask.add_argument("run", type=Path, help="the study directory")
+    ask.add_argument("problem")
+    ask.add_argument("seeds", help="the part's seeds, e.g. 1,2 ('': all the study's)")
     keep = sub.add_parser("archive", help="keep a finished problem in reference/")
     keep.add_argument("run", type=Path, help="the study directory")
     keep.add_argument("problem", help="the finished problem")
@@ -318,9 +377,13 @@ if __name__ == "__main__":
     back = sub.add_parser("restore", help="write the archived problems into a new study")
     back.add_argument("out", type=Path, help="reference/")
     back.add_argument("study", type=Path, help="a new study directory")
-    back.add_argument("configs", nargs="+", type=Path, help="the study's config files")
+    for command in (ask, keep, back):
+        command.add_argument("configs", nargs="+", type=Path, help="the study's config files")
     args = parser.parse_args()
-    if args.command == "archive":
-        archive(args.run, args.problem, args.out)
+    study_seeds = config_seeds(args.configs)
+    if args.command == "status":
+        print(status(args.out, args.run, args.problem, parse_seeds(args.seeds), study_seeds))
+    elif args.command == "archive":
+        archive(args.run, args.problem, args.out, study_seeds)
     else:
-        print(snakemake_args(restore(args.out, args.study, config_seeds(args.configs))))
+        print(snakemake_args(restore(args.out, args.study, study_seeds)))
