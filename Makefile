@@ -107,6 +107,7 @@ REFERENCE_RUN = $(BIN)/snakemake --snakefile $(CURDIR)/Snakefile --directory $(R
 	--workflow-profile $(CURDIR)/profiles/local --cores $(CORES)
 REFERENCE_DONE = $(REFERENCE_RUN) -n problem_$$p --configfile $(REFERENCE_CONFIGS) \
 	$(REFERENCE_PART) 2>&1 | grep -q 'Nothing to be done'
+# status exits 3 (stages.archive.ARCHIVED_EXIT) for a problem whose seeds are archived
 ARCHIVE = $(BIN)/python -m uqbench.stages.archive
 reference: $(STAMP)
 	@$(BIN)/python -c 'import sys; from uqbench.io import git_commit; c = git_commit(); \
@@ -116,9 +117,9 @@ reference: $(STAMP)
 	$(if $(REFERENCE_PART),echo "seeds: [$$(echo $(strip $(REFERENCE_SEEDS)) \
 		| tr ' ' '$(comma)')]" > $(REFERENCE_PART))
 	for p in $(REFERENCE_PROBLEMS); do \
-		state=$$($(ARCHIVE) status $(REFERENCE_OUT) $(REFERENCE_DIR) $$p \
-			"$(strip $(REFERENCE_SEEDS))" $(REFERENCE_CONFIGS)) || exit 1; \
-		[ "$$state" = archived ] && continue; \
+		$(ARCHIVE) status $(REFERENCE_OUT) $(REFERENCE_DIR) $$p "$(strip $(REFERENCE_SEEDS))" \
+			$(REFERENCE_CONFIGS); rc=$$?; \
+		[ $$rc = 3 ] && continue; [ $$rc = 0 ] || exit 1; \
 		if ! $(REFERENCE_DONE); then \
 			start=$$(date +%s); \
 			trap 'echo $$(( $$(date +%s) - start )) >> $(REFERENCE_DIR)/wall/$$p.s; exit 130' \
@@ -132,13 +133,13 @@ reference: $(STAMP)
 		$(ARCHIVE) archive $(REFERENCE_DIR) $$p $(REFERENCE_OUT) $(REFERENCE_CONFIGS) || exit 1; \
 	done
 	rm -rf $(REFERENCE_DIR)/publish
-	args=$$($(ARCHIVE) restore $(REFERENCE_OUT) $(REFERENCE_DIR)/publish $(REFERENCE_CONFIGS)) \
-		|| exit 1; \
-	if [ -z "$$args" ]; then \
+	$(ARCHIVE) restore $(REFERENCE_OUT) $(REFERENCE_DIR)/publish $(REFERENCE_CONFIGS)
+	if [ ! -f $(REFERENCE_DIR)/publish/remake-profile/config.yaml ]; then \
 		echo "make reference: no problem is archived with all its seeds yet: nothing to publish"; \
 		exit 0; fi; \
 	$(BIN)/snakemake --snakefile $(CURDIR)/Snakefile --directory $(REFERENCE_DIR)/publish \
-		--cores $(CORES) --configfile $(REFERENCE_CONFIGS) $$args && \
+		--profile $(REFERENCE_DIR)/publish/remake-profile --cores $(CORES) \
+		--configfile $(REFERENCE_CONFIGS) && \
 	$(BIN)/python -m uqbench.stages.reference $(REFERENCE_DIR)/publish $(REFERENCE_OUT) \
 		$(REFERENCE_CONFIGS) --readme $(CURDIR)/README.md
 

@@ -3,12 +3,14 @@ times and machine, its prediction figures), only from clean code that matches th
 checkout's; restored into a new study as it was kept."""
 
 import pytest
+import yaml
 
 from tests.stages.conftest import git
 from uqbench import io
 from uqbench.stages.archive import (
     PREDICTION_FIGURES,
     REMADE_RULES,
+    REMAKE_PROFILE,
     archive,
     archive_path,
     archived_seeds,
@@ -17,8 +19,8 @@ from uqbench.stages.archive import (
     kept_files,
     parse_seeds,
     read_archives,
+    remake_config,
     restore,
-    snakemake_args,
     status,
     wall_runs,
     write_archive,
@@ -96,7 +98,7 @@ def test_a_problem_run_in_parts_of_its_seeds_is_restored_once_all_are_archived(r
     archive(tmp_path / "part2", "elu", out, study_seeds)
     assert not figures_dir(out).exists()  # seed 1's figures: not the study's (seed 0's)
     assert restore(out, tmp_path / "early", study_seeds) == []  # seed 0 missing: not yet
-    assert snakemake_args([]) == ""  # make reference then publishes nothing
+    assert not (tmp_path / "early" / REMAKE_PROFILE).exists()  # make reference: nothing
     with pytest.raises(ValueError, match=r"seeds \[1, 2\] archived.*REFERENCE_SEEDS=0\)"):
         status(out, tmp_path / "part1", "elu", None, study_seeds)  # a whole run: only seed 0
     assert status(out, tmp_path / "part2", "elu", [1, 2], study_seeds) == "archived"
@@ -214,9 +216,14 @@ def test_the_study_seeds_are_the_last_config_that_sets_them(tmp_path):
         config_seeds([tmp_path / "b.yaml"])
 
 
-def test_snakemake_args_allow_only_the_table_and_records_figure_rules():
-    args = snakemake_args(["elu", "porous"])
-    assert args.endswith("--config problems=[elu,porous]")
+def test_the_remake_profile_allows_only_the_table_and_records_figure_rules(repo, tmp_path):
+    root, sha = repo
+    _run(tmp_path / "run", sha)
+    archive(tmp_path / "run", "elu", root / "reference", [0])
+    restore(root / "reference", tmp_path / "study", [0])
+    profile = yaml.safe_load((tmp_path / "study" / REMAKE_PROFILE / "config.yaml").read_text())
+    assert profile["config"] == ["problems=[elu]"] == [remake_config(["elu"])]
+    assert profile["allowed-rules"] == list(REMADE_RULES)
     assert "metrics_table" in REMADE_RULES and "figure_shift" in REMADE_RULES
     assert not {f"figure_{n}" for n in PREDICTION_FIGURES} & set(REMADE_RULES)
-    assert "train" not in args.split() and "evaluate" not in args.split()
+    assert "train" not in REMADE_RULES and "evaluate" not in REMADE_RULES

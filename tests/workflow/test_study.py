@@ -12,10 +12,10 @@ from uqbench.catalogue import SCORED, problem_methods, ratio_label, table_order,
 from uqbench.problems import SHIFTS
 from uqbench.stages.archive import (
     PREDICTION_FIGURES,
+    REMAKE_PROFILE,
     figures_dir,
     kept_files,
     restore,
-    snakemake_args,
     write_archive,
 )
 
@@ -167,7 +167,8 @@ def test_the_tables_and_figures_are_made_anew_from_the_kept_records(study, tmp_p
         for fig in (f"{p}_{name}.png" for name in PREDICTION_FIGURES):
             shutil.copyfile(study / "results/figures" / fig, figures_dir(ref) / fig)
     remade = tmp_path / "publish"
-    proc = run_snakemake(remade, *snakemake_args(restore(ref, remade, CONFIG["seeds"])).split())
+    assert restore(ref, remade, CONFIG["seeds"]) == list(PROBLEMS)
+    proc = run_snakemake(remade, "--profile", str(remade / REMAKE_PROFILE))
     tables = sorted(f.name for f in (study / "results/tables").iterdir())
     assert sorted(f.name for f in (remade / "results/tables").iterdir()) == tables
     assert "claims.csv" in tables and "cost.csv" in tables and "ratio_study.csv" in tables

@@ -13,10 +13,10 @@ with all the study's seeds into a new study directory, where snakemake, allowed 
 rules of ``REMADE_RULES``, makes the tables and the other figures anew (``make reference``).
 
 Run (CONFIG: the study's config files): ``python -m uqbench.stages.archive status OUT RUN
-PROBLEM SEEDS CONFIG [...]`` (prints "archived" or "run"), ``... archive RUN PROBLEM OUT
-CONFIG [...]`` (RUN: the study directory with the problem done; OUT: ``reference``),
-``... restore OUT STUDY CONFIG [...]`` (prints the snakemake arguments that make the tables
-in STUDY, nothing when no problem is complete).
+PROBLEM SEEDS CONFIG [...]`` (exits ``ARCHIVED_EXIT`` for "archived", 0 for "run"), ``...
+archive RUN PROBLEM OUT CONFIG [...]`` (RUN: the study directory with the problem done; OUT:
+``reference``), ``... restore OUT STUDY CONFIG [...]`` (with STUDY/``REMAKE_PROFILE``, the
+profile that makes its tables, when a problem is complete).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import os
 import platform
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -57,6 +58,11 @@ ARCHIVE_SUFFIX = ".json.gz"
 PREDICTION_FIGURES = tuple(
     name for name, e in FIGURES.items() if e.reads == "predictions" and e.per == ("problem",)
 )
+#: The folder of a restored study holding its snakemake profile (``--profile``): only the
+#: ``REMADE_RULES``, over the restored problems.
+REMAKE_PROFILE = "remake-profile"
+#: The exit status of ``status`` for a problem whose seeds are all archived (0: run it).
+ARCHIVED_EXIT = 3
 #: The rules that make the tables and figures from the kept files.
 REMADE_RULES = (
     "metrics_table", "ratio_table", "claims_table", "cost_table", "ablation_table",
@@ -303,8 +309,9 @@ def archived_seeds(bundle: Mapping[str, Any]) -> list[int]:
 def restore(out: Pathish, study: Pathish, seeds: Sequence[int]) -> list[str]:
     """Write every problem archived in ``out`` with all the study's ``seeds`` into the new
     study directory ``study``: its kept files and prediction figures (a problem missing
-    seeds is left out, and logged). Returns the problems written (none when no archived
-    problem has all its seeds yet)."""
+    seeds is left out, and logged), and the snakemake profile that makes their tables and
+    figures anew (``remake_profile``). Returns the problems written (none, and no profile,
+    when no archived problem has all its seeds yet)."""
     study = Path(study)
     if study.exists() and any(study.iterdir()):
         raise FileExistsError(f"{study}: not empty; restore into a new directory")
@@ -332,6 +339,9 @@ def restore(out: Pathish, study: Pathish, seeds: Sequence[int]) -> list[str]:
                 raise FileNotFoundError(f"{src}: archived with {p} but missing")
             (study / "results/figures").mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, study / "results/figures" / src.name)
+    if complete:
+        profile = {"allowed-rules": list(REMADE_RULES), "config": [remake_config(complete)]}
+        io.atomic_write_text(study / REMAKE_PROFILE / "config.yaml", yaml.safe_dump(profile))
     return list(complete)
 
 
@@ -345,12 +355,9 @@ def config_seeds(configs: Sequence[Pathish]) -> list[int]:
     return [int(s) for s in seeds]
 
 
-def snakemake_args(problems: Sequence[str]) -> str:
-    """The snakemake arguments that make the tables and figures of the restored problems:
-    only the ``REMADE_RULES``, over those problems ('' for none)."""
-    if not problems:
-        return ""
-    return f"--allowed-rules {' '.join(REMADE_RULES)} --config problems=[{','.join(problems)}]"
+def remake_config(problems: Sequence[str]) -> str:
+    """The ``--config`` item that narrows the study to the restored ``problems``."""
+    return f"problems=[{','.join(problems)}]"
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -365,7 +372,7 @@ if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    ask = sub.add_parser("status", help="print 'archived' or 'run' for a problem (make reference)")
+    ask = sub.add_parser("status", help=f"exit {ARCHIVED_EXIT}: archived, 0: to run, else bad")
     ask.add_argument("out", type=Path, help="reference/")
     ask.add_argument("run", type=Path, help="the study directory")
     ask.add_argument("problem")
@@ -382,8 +389,9 @@ if __name__ == "__main__":
     args = parser.parse_args()
     study_seeds = config_seeds(args.configs)
     if args.command == "status":
-        print(status(args.out, args.run, args.problem, parse_seeds(args.seeds), study_seeds))
+        todo = status(args.out, args.run, args.problem, parse_seeds(args.seeds), study_seeds)
+        sys.exit(ARCHIVED_EXIT if todo == "archived" else 0)
     elif args.command == "archive":
         archive(args.run, args.problem, args.out, study_seeds)
     else:
-        print(snakemake_args(restore(args.out, args.study, study_seeds)))
+        restore(args.out, args.study, study_seeds)
