@@ -55,7 +55,7 @@ VALIDATE_RUN = $(BIN)/snakemake --snakefile $(CURDIR)/Snakefile --directory $(VA
 
 validate: $(STAMP)
 	$(VALIDATE_RUN) results/validation/$(PROBLEM).txt results/tables/claims.csv \
-		--configfile $(CURDIR)/config.yaml $(CURDIR)/validation/$(PROBLEM).yaml $(EXTRA)
+		--configfile $(CURDIR)/config.yaml $(CURDIR)/validation/$(PROBLEM).yaml $(abspath $(EXTRA))
 	cat $(VALIDATE_DIR)/results/validation/$(PROBLEM).txt $(VALIDATE_DIR)/results/tables/claims.md
 
 # A new reference: the validation study with the seeds of validation/reference_seeds.yaml

@@ -32,7 +32,14 @@ def test_tiny_config_is_valid():
 
 @pytest.mark.parametrize(
     "name",
-    ["elu.yaml", "poisson.yaml", "porous.yaml", "reference_seeds.yaml", "poisson_ablation.yaml"],
+    [
+        "elu.yaml",
+        "poisson.yaml",
+        "porous.yaml",
+        "reference_seeds.yaml",
+        "poisson_ablation.yaml",
+        "degraded_genuq.yaml",
+    ],
 )
 def test_the_validation_and_ablation_configs_parse(name, tmp_path):
     """make validate / validate-accept / ablation layer these over config.yaml: a dry run
