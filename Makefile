@@ -60,15 +60,22 @@ validate: $(STAMP)
 
 # A new reference: the validation study with the seeds of validation/reference_seeds.yaml
 # (the tolerances come from their spread), then every seed's test metrics written to
-# validation/$(PROBLEM)_reference.csv.
+# validation/$(PROBLEM)_reference.csv with the commit they came from.
+# ACCEPT_SEEDS=1,2 runs a part of those seeds only and joins it to the reference's other
+# seeds (made by the same number-making code), for a problem too long for one sitting.
 # Check the numbers before committing it.
+ACCEPT_SEEDS ?=  # a part of reference_seeds.yaml's seeds only (e.g. 1,2)
+ACCEPT_PART = $(if $(strip $(ACCEPT_SEEDS)),$(abspath $(VALIDATE_DIR))/part.yaml)
+ACCEPT_CONFIGS = $(CURDIR)/config.yaml $(CURDIR)/validation/$(PROBLEM).yaml \
+	$(CURDIR)/validation/reference_seeds.yaml
 validate-accept: $(STAMP)
+	mkdir -p $(VALIDATE_DIR)
+	$(if $(ACCEPT_PART),echo "seeds: [$$(echo $(strip $(ACCEPT_SEEDS)) \
+		| tr ' ' '$(comma)')]" > $(ACCEPT_PART))
 	$(VALIDATE_RUN) results/tables/$(PROBLEM)_metrics.csv results/tables/claims.csv \
-		--configfile $(CURDIR)/config.yaml $(CURDIR)/validation/$(PROBLEM).yaml \
-		$(CURDIR)/validation/reference_seeds.yaml
-	$(BIN)/python -c "import glob; from uqbench.stages.tables import accept_validation; \
-		accept_validation(sorted(glob.glob('$(VALIDATE_DIR)/results/metrics/$(PROBLEM)/*/*/*/test.json')), \
-		'validation/$(PROBLEM)_reference.csv')"
+		--configfile $(ACCEPT_CONFIGS) $(ACCEPT_PART)
+	$(BIN)/python -m uqbench.stages.accept $(VALIDATE_DIR) $(PROBLEM) \
+		validation/$(PROBLEM)_reference.csv $(ACCEPT_CONFIGS) $(if $(ACCEPT_PART),--part $(ACCEPT_PART))
 
 # The GenUQ ablation on poisson (validation/poisson_ablation.yaml: 3 seeds, data seed 5):
 # each variant beside the default, table and figure.

@@ -5,10 +5,9 @@ import csv
 import pytest
 
 from uqbench import io
-from uqbench.report.validate import ValidationError
+from uqbench.report.validate import FIELDS, ValidationError, reference_rows
 from uqbench.stages.tables import (
     ablation_table,
-    accept_validation,
     check_validation,
     claims_table,
     metrics_table,
@@ -105,9 +104,12 @@ def test_tables_follow_the_catalogue_and_show_no_ratio_as_a_dash(tmp_path):
     assert rows[0]["verdict"] == "reproduced"  # elu: genuq's ED far below vi's
 
 
-def test_validation_round_trip_through_files(tmp_path):
+def test_the_science_check_reads_the_reference_csv_and_writes_its_report_only_on_success(
+    tmp_path,
+):
     (tmp_path / "a").mkdir()
-    accept_validation(write_records(tmp_path / "a", RUNS), str(tmp_path / "ref.csv"))
+    ref = reference_rows(io.read_metrics_files(write_records(tmp_path / "a", RUNS)))
+    io.write_csv(tmp_path / "ref.csv", ref, FIELDS)
     (tmp_path / "b").mkdir()
     again = write_records(tmp_path / "b", [r for r in RUNS if r[2] == 0])
     lines = check_validation(again, str(tmp_path / "ref.csv"), str(tmp_path / "ok.txt"))

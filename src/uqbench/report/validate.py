@@ -43,7 +43,9 @@ class ValidationError(AssertionError):
     """A run's metric moved beyond the reference's tolerance."""
 
 
-def _values(records: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], dict[int, float]]:
+def values_of_records(
+    records: Sequence[Mapping[str, Any]],
+) -> dict[tuple[str, str], dict[int, float]]:
     """{(method, metric): {seed: value}} of the checked metrics over the test records."""
     out: dict[tuple[str, str], dict[int, float]] = {}
     for r in records:
@@ -98,7 +100,7 @@ def rows_from_values(values: Values) -> list[dict[str, Any]]:
 
 def reference_rows(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The reference from the test metrics records of an accepted run (several seeds)."""
-    return rows_from_values(_values(records))
+    return rows_from_values(values_of_records(records))
 
 
 def values_of_rows(reference: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], dict]:
@@ -118,7 +120,7 @@ def check_against_reference(
     The mean and tolerance are recomputed from the rows' values, so a reference CSV
     written by an older rule is judged by this one."""
     reference_values = values_of_rows(reference)
-    run = _values(records)
+    run = values_of_records(records)
     lines, failures = [], []
     for row in rows_from_values(reference_values):
         key = (row["method"], row["metric"])

@@ -72,11 +72,3 @@ def check_validation(paths: Paths, reference: str, report: str) -> list[str]:
     lines = validate.check_against_reference(io.read_metrics_files(paths), ref)
     io.atomic_write_text(report, "\n".join(lines) + "\n")
     return lines
-
-
-def accept_validation(paths: Paths, reference: str) -> list[dict]:
-    """Write the records in ``paths`` (an accepted run, all its seeds) as the reference."""
-    rows = validate.reference_rows(io.read_metrics_files(paths))
-    io.write_csv(reference, rows, validate.FIELDS)
-    log.info("wrote %s (%d rows)", reference, len(rows))
-    return rows
