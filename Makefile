@@ -46,7 +46,8 @@ study: $(STAMP)
 # The science check (not part of `make test`): the full-size study of one problem
 # (PROBLEM=elu|poisson|porous) with one seed at the main ratio on the validation data seed,
 # and the claims table, then every method's energy distance, spread ratio and coverage
-# against validation/$(PROBLEM)_reference.csv (the same seed). Run it after touching a
+# against validation/$(PROBLEM)_reference.csv (the prediction interval of its seeds for a
+# new one: report/validate.py). Run it after touching a
 # method, a metric or the data; it fails naming the method and metric that moved.
 PROBLEM ?= elu
 EXTRA ?=  # more config files layered on top (e.g. a deliberately degraded method)
@@ -68,14 +69,18 @@ ACCEPT_SEEDS ?=  # a part of reference_seeds.yaml's seeds only (e.g. 1,2)
 ACCEPT_PART = $(if $(strip $(ACCEPT_SEEDS)),$(abspath $(VALIDATE_DIR))/part.yaml)
 ACCEPT_CONFIGS = $(CURDIR)/config.yaml $(CURDIR)/validation/$(PROBLEM).yaml \
 	$(CURDIR)/validation/reference_seeds.yaml
+ACCEPT = $(BIN)/python -m uqbench.stages.accept \
+	$(VALIDATE_DIR)/results/validation/$(PROBLEM)_accepted.csv \
+	validation/$(PROBLEM)_reference.csv $(ACCEPT_CONFIGS) $(if $(ACCEPT_PART),--part $(ACCEPT_PART))
 validate-accept: $(STAMP)
 	mkdir -p $(VALIDATE_DIR)
 	$(if $(ACCEPT_PART),echo "seeds: [$$(echo $(strip $(ACCEPT_SEEDS)) \
 		| tr ' ' '$(comma)')]" > $(ACCEPT_PART))
-	$(VALIDATE_RUN) results/tables/$(PROBLEM)_metrics.csv results/tables/claims.csv \
+	$(ACCEPT) --check
+	$(VALIDATE_RUN) results/validation/$(PROBLEM)_accepted.csv \
+		results/tables/$(PROBLEM)_metrics.csv results/tables/claims.csv \
 		--configfile $(ACCEPT_CONFIGS) $(ACCEPT_PART)
-	$(BIN)/python -m uqbench.stages.accept $(VALIDATE_DIR) $(PROBLEM) \
-		validation/$(PROBLEM)_reference.csv $(ACCEPT_CONFIGS) $(if $(ACCEPT_PART),--part $(ACCEPT_PART))
+	$(ACCEPT)
 
 # The GenUQ ablation on poisson (validation/poisson_ablation.yaml: 3 seeds, data seed 5):
 # each variant beside the default, table and figure.

@@ -52,7 +52,9 @@ def test_the_tolerance_is_the_prediction_interval_of_a_new_seed_at_the_bonferron
     assert ref["genuq", "energy_distance", 4]["tolerance"] == genuq["tolerance"]  # one per pair
     assert ref["vi", "spread_ratio", 1]["tolerance"] == pytest.approx(0.02)  # seeds agree: floor
     assert ref["vi", "coverage_90", 1]["tolerance"] == pytest.approx(0.01)
-    assert ref["oracle", "energy_distance", 1]["tolerance"] > 1e-6  # the absolute floor, or more
+    oracle = np.array([1e-6 * (s - 3) for s in SEEDS])  # near 0: the absolute floor or more
+    expected = max(q * oracle.std(ddof=1) * math.sqrt(1 + 1 / 6), 1e-6)
+    assert ref["oracle", "energy_distance", 1]["tolerance"] == pytest.approx(expected)
 
 
 def test_a_new_seed_of_unchanged_code_fails_one_check_in_twenty_at_most():
@@ -117,4 +119,30 @@ def test_a_reference_read_back_as_text_is_judged_by_the_current_rule():
         [rec("oracle", 0, 0.0), rec("genuq", 0, 0.0031, 0.95), rec("vi", 0, 0.0252)], as_text
     )
     assert all(line.startswith("ok") for line in lines[:-1])
-    assert lines[-1].startswith("note: the reference has 3 seeds")
+    assert lines[-1].startswith("note: the reference has as few as 3 seeds")
+
+
+def test_what_the_reference_cannot_judge_fails_and_a_seed_of_its_own_is_noted():
+    healthy = [rec("oracle", 0, 0.0), rec("genuq", 0, 0.0031, 0.95), rec("vi", 0, 0.0254)]
+    one_seed = reference_rows([r for r in study() if r["seed"] == 1])
+    with pytest.raises(ValidationError, match="one seed cannot judge"):
+        check_against_reference(healthy, one_seed)
+    with pytest.raises(ValidationError, match="flow energy_distance: not in the reference"):
+        check_against_reference([*healthy, rec("flow", 0, 0.02)], reference_rows(study()))
+    with pytest.raises(ValueError, match=r"one seed, not \[0, 1\]"):
+        check_against_reference([*healthy, rec("vi", 1, 0.0254)], reference_rows(study()))
+    own = check_against_reference(
+        [rec("oracle", 1, 0.0), rec("genuq", 1, 0.0031, 0.95), rec("vi", 1, 0.0254)],
+        reference_rows(study()),
+    )
+    assert own[-1].startswith("note: seed 1 is one of the reference's seeds")
+
+
+def test_a_run_must_diverge_where_every_reference_seed_did():
+    nan = (math.nan,) * 6
+    ref = reference_rows(study(genuq=nan))
+    run = [rec("oracle", 0, 0.0), rec("genuq", 0, math.nan, 0.95), rec("vi", 0, 0.0254)]
+    check_against_reference(run, ref)
+    run[1] = rec("genuq", 0, 0.003, 0.95)
+    with pytest.raises(ValidationError, match="every reference seed diverged"):
+        check_against_reference(run, ref)

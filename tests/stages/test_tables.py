@@ -107,15 +107,17 @@ def test_tables_follow_the_catalogue_and_show_no_ratio_as_a_dash(tmp_path):
 def test_the_science_check_reads_the_reference_csv_and_writes_its_report_only_on_success(
     tmp_path,
 ):
+    runs = [r for r in RUNS if r[0] != "climatology"]  # one seed: it could not be judged
     (tmp_path / "a").mkdir()
-    ref = reference_rows(io.read_metrics_files(write_records(tmp_path / "a", RUNS)))
+    ref = reference_rows(io.read_metrics_files(write_records(tmp_path / "a", runs)))
     io.write_csv(tmp_path / "ref.csv", ref, FIELDS)
     (tmp_path / "b").mkdir()
-    again = write_records(tmp_path / "b", [r for r in RUNS if r[2] == 0])
+    again = write_records(tmp_path / "b", [(*r[:2], 5, *r[3:]) for r in runs if r[2] == 0])
     lines = check_validation(again, str(tmp_path / "ref.csv"), str(tmp_path / "ok.txt"))
     assert (tmp_path / "ok.txt").read_text().splitlines() == lines
+    assert sum(line.startswith("ok   ") for line in lines) == 4 * 3
     (tmp_path / "c").mkdir()
-    moved = write_records(tmp_path / "c", [r for r in RUNS if r[2] == 0 and r[0] != "vi"])
+    moved = write_records(tmp_path / "c", [r for r in runs if r[2] == 0 and r[0] != "vi"])
     moved += write_records(tmp_path / "c", [("vi", 0.016, 0, 0.3)])
     with pytest.raises(ValidationError, match=r"vi energy_distance \(seed 0\): 0\.3 outside"):
         check_validation(moved, str(tmp_path / "ref.csv"), str(tmp_path / "bad.txt"))

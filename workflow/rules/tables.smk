@@ -107,6 +107,23 @@ rule validate:
         "../../scripts/validate.py"
 
 
+# make validate-accept: the study's test metrics of every configured seed (every method at
+# the main ratio) as the rows of a validation reference, each with the commit that made it.
+rule accept_validation:
+    input:
+        lambda wc: run_files(f"results/metrics/{RUN}/test.json", wc.problem, main_only=True),
+    output:
+        "results/validation/{problem}_accepted.csv",
+    log:
+        "logs/validation/{problem}_accepted.log",
+    params:
+        repo=workflow.basedir,
+    conda:
+        "../../envs/uqbench.yaml"
+    script:
+        "../../scripts/accept_validation.py"
+
+
 # A method and its variants (config ``variants``) on one problem: each variant beside the
 # default, with its paired difference from it, and the validation objective each run was
 # selected by (from its training log: what a default is chosen by).

@@ -15,7 +15,9 @@ check with probability at most about ``FAMILY_ALPHA``. The tolerance is at least
 (the rounding a change of machine brings to methods whose seeds agree), and has no cap: one
 seed cannot tell a regression smaller than the method's own seed-to-seed spread from noise,
 and the report prints each tolerance so the reader sees what the check can detect. A run
-diverges (NaN) only where some reference seed diverged.
+diverges (NaN) only where some reference seed diverged, and must where every one did; fewer
+than two finite seeds cannot judge, and fail. The level assumes roughly normal seed values
+and a run seed outside the reference (the report notes one inside).
 """
 
 from __future__ import annotations
@@ -53,21 +55,25 @@ def values_of_records(
             continue
         for metric in CHECKED:
             if metric in r["metrics"]:
-                value = float(r["metrics"][metric]["mean"])
-                out.setdefault((r["method"], metric), {})[int(r["seed"])] = value
+                by_seed = out.setdefault((r["method"], metric), {})
+                if int(r["seed"]) in by_seed:  # e.g. two ratios of one method
+                    raise ValueError(
+                        f"two test records of {r['method']} seed {r['seed']}: the check takes "
+                        "one per method and seed (the main ratio)"
+                    )
+                by_seed[int(r["seed"])] = float(r["metrics"][metric]["mean"])
     return out
 
 
 def tolerance(metric: str, value: float, seed_std: float, seeds: int, checks: int) -> float:
     """Half-width of the prediction interval for one new seed of ``metric``, from ``seeds``
     finite seeds with mean ``value`` and std ``seed_std``, at the Bonferroni level of
-    ``checks`` checks, and at least the floor (module doc). NaN with no finite seed."""
-    if seeds < 1:
+    ``checks`` checks, and at least the floor (module doc). NaN with fewer than two finite
+    seeds: one seed says nothing of the spread of another."""
+    if seeds < 2 or not math.isfinite(seed_std):
         return math.nan
     rel, absolute = FLOORS[metric]
     floor = max(rel * abs(value), absolute)
-    if seeds < 2 or not math.isfinite(seed_std):
-        return floor
     q = float(stats.t.ppf(1.0 - FAMILY_ALPHA / max(checks, 1) / 2.0, seeds - 1))
     return max(q * seed_std * math.sqrt(1.0 + 1.0 / seeds), floor)
 
@@ -111,43 +117,68 @@ def values_of_rows(reference: Sequence[Mapping[str, Any]]) -> dict[tuple[str, st
     return out
 
 
+def _judge(new: float, mean: float, tol: float, seeds: int, diverged: bool) -> tuple[bool, str]:
+    """Whether one value passes its check, and the reference it was held against."""
+    if seeds == 0:  # every reference seed diverged: the run must too
+        return math.isnan(new), "every reference seed diverged"
+    span = f"{mean:.4g} ± {tol:.3g} ({seeds} seeds)"
+    if seeds < 2:
+        return False, f"{span}: one seed cannot judge (accept more)"
+    if math.isnan(new):
+        return diverged, span
+    # how far the run lies in units of its tolerance: 1 is the edge of the interval
+    return abs(new - mean) <= tol, f"{span}, at {abs(new - mean) / tol:.2f} of the tolerance"
+
+
 def check_against_reference(
     records: Sequence[Mapping[str, Any]], reference: Sequence[Mapping[str, Any]]
 ) -> list[str]:
-    """Compare a run's test metrics (any seeds) with the reference rows (``reference_rows``,
+    """Compare a run's test metrics (one seed) with the reference rows (``reference_rows``,
     as read back from its CSV: values may be text); return the report lines, or raise
-    ``ValidationError`` naming every method and metric outside its tolerance or missing.
-    The mean and tolerance are recomputed from the rows' values, so a reference CSV
-    written by an older rule is judged by this one."""
+    ``ValidationError`` naming every method and metric outside its tolerance, missing from
+    the run, or not in the reference. The mean and tolerance are recomputed from the rows'
+    values, so a reference CSV written by an older rule is judged by this one."""
     reference_values = values_of_rows(reference)
     run = values_of_records(records)
+    run_seeds = sorted({seed for by_seed in run.values() for seed in by_seed})
+    if len(run_seeds) != 1:  # the Bonferroni level counts one value per check
+        raise ValueError(f"the check takes a run of one seed, not {run_seeds}")
+    (seed,) = run_seeds
     lines, failures = [], []
     for row in rows_from_values(reference_values):
         key = (row["method"], row["metric"])
         if row["seed"] != min(reference_values[key]):  # one check per method and metric
             continue
-        if key not in run:
+        if seed not in run.get(key, {}):
             failures.append(f"{key[0]} {key[1]}: missing from the run")
             continue
-        mean, tol = float(row["mean"]), float(row["tolerance"])
+        new = run[key][seed]
         diverged = any(math.isnan(v) for v in reference_values[key].values())
-        for seed, new in sorted(run[key].items()):
-            ok = diverged if math.isnan(new) else math.isfinite(tol) and abs(new - mean) <= tol
-            # how far the run lies in units of its tolerance: 1 is the edge of the interval
-            share = abs(new - mean) / tol if math.isfinite(new) and tol > 0 else math.nan
-            span = f"{mean:.4g} ± {tol:.3g} ({row['seeds']} seeds)"
-            lines.append(
-                f"{'ok  ' if ok else 'FAIL'} {key[0]:14s} {key[1]:16s} seed {seed}: "
-                f"{new:.4g} vs reference {span}, at {share:.2f} of the tolerance"
-            )
-            if not ok:
-                failures.append(f"{key[0]} {key[1]} (seed {seed}): {new:.4g} outside {span}")
-    fewest = min((len(v) for v in reference_values.values()), default=0)
+        ok, against = _judge(new, row["mean"], row["tolerance"], row["seeds"], diverged)
+        lines.append(
+            f"{'ok  ' if ok else 'FAIL'} {key[0]:14s} {key[1]:16s} seed {seed}: "
+            f"{new:.4g} vs reference {against}"
+        )
+        if not ok:
+            failures.append(f"{key[0]} {key[1]} (seed {seed}): {new:.4g} outside {against}")
+    failures += [
+        f"{m} {k}: not in the reference (accept anew)"
+        for m, k in sorted(set(run) - set(reference_values))
+    ]
+    if any(seed in by_seed for by_seed in reference_values.values()):
+        lines.append(
+            f"note: seed {seed} is one of the reference's seeds, so the run is not a new draw "
+            "and the check is lenient; accept the seeds of validation/reference_seeds.yaml"
+        )
+    fewest = min(
+        (sum(math.isfinite(v) for v in by_seed.values()) for by_seed in reference_values.values()),
+        default=0,
+    )
     if fewest < FEW_SEEDS:
         lines.append(
-            f"note: the reference has {fewest} seeds, so its tolerances are wide (t with "
-            f"{max(fewest - 1, 0)} degrees of freedom); `make validate-accept` runs "
-            f"validation/reference_seeds.yaml's seeds"
+            f"note: the reference has as few as {fewest} seeds that did not diverge, so its "
+            f"tolerances are wide (t with {max(fewest - 1, 0)} degrees of freedom); "
+            "`make validate-accept` runs validation/reference_seeds.yaml's seeds"
         )
     for line in lines:
         log.info(line)

@@ -76,9 +76,10 @@ REMADE_RULES = (
 PRESENTATION_PATHS = (
     "src/uqbench/report",
     "src/uqbench/plots",
-    *(f"src/uqbench/stages/{s}.py" for s in ("tables", "figures", "cost", "archive", "reference")),
+    *(f"src/uqbench/stages/{s}.py" for s in ("tables", "figures", "cost", "archive", "reference",
+                                                   "accept")),
     *(f"scripts/{s}.py" for s in ("metrics_table", "ratio_table", "claims_table", "cost_table",
-                                   "ablation_table", "validate", "figure")),
+                                   "ablation_table", "validate", "accept_validation", "figure")),
     "workflow/rules/tables.smk",
     "workflow/rules/figures.smk",
     "workflow/report",
