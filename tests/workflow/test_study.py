@@ -187,3 +187,18 @@ def test_a_figure_rebuilds_only_what_it_needs(tmp_path):
     text = proc.stdout + proc.stderr
     assert "figure" in text and "train" in text
     assert "poisson" not in text and "porous" not in text and "metrics_table" not in text
+
+
+def test_validate_accept_takes_each_method_at_the_main_ratio_of_every_seed(tmp_path):
+    """The rule accept_validation (make validate-accept) reads exactly the study's test
+    records of every configured method at the main ratio and seed: not the other ratios of
+    the ratio study, nor records another run left in the directory (a dry run)."""
+    proc = run_snakemake(tmp_path, "-n", "results/validation/elu_accepted.csv")
+    out = (proc.stdout + proc.stderr).split("rule accept_validation:")[1]
+    inputs = out.split("input: ")[1].split("\n")[0].split(", ")
+    expected = {
+        f"results/metrics/elu/{m}/r{r}/s{s}/test.json"
+        for m, r, _ in method_runs("elu")
+        for s in CONFIG["seeds"]
+    }
+    assert sorted(inputs) == sorted(expected)
