@@ -78,30 +78,36 @@ def tolerance(metric: str, value: float, seed_std: float, seeds: int, checks: in
     return max(q * seed_std * math.sqrt(1.0 + 1.0 / seeds), floor)
 
 
-def rows_from_values(values: Values) -> list[dict[str, Any]]:
-    """The reference rows from every seed's value per (method, metric): one row per method,
-    metric and seed, with the mean, std and count over the finite seeds and the tolerance
-    (``tolerance``; a diverged seed keeps its row, NaN, but is left out of the spread)."""
-    rows = []
-    for (method, metric), by_seed in sorted(values.items()):
+def summaries(values: Values) -> dict[tuple[str, str], tuple[float, float, int, float]]:
+    """(mean, std, count, tolerance) over the finite seeds of each (method, metric): a
+    diverged seed (NaN) is left out of the spread."""
+    out = {}
+    for key, by_seed in values.items():
         v = np.array([x for x in by_seed.values() if math.isfinite(x)])
         std = float(v.std(ddof=1)) if v.size > 1 else math.nan
         mean = float(v.mean()) if v.size else math.nan
-        tol = tolerance(metric, mean, std, int(v.size), len(values))
-        for seed, value in sorted(by_seed.items()):
-            rows.append(
-                {
-                    "method": method,
-                    "metric": metric,
-                    "seed": seed,
-                    "value": value,
-                    "mean": mean,
-                    "seed_std": std,
-                    "seeds": int(v.size),
-                    "tolerance": tol,
-                }
-            )
-    return rows
+        out[key] = (mean, std, int(v.size), tolerance(key[1], mean, std, int(v.size), len(values)))
+    return out
+
+
+def rows_from_values(values: Values) -> list[dict[str, Any]]:
+    """The reference rows from every seed's value per (method, metric): one row per method,
+    metric and seed (a diverged seed keeps its row, NaN), with its key's ``summaries``."""
+    stats_of = summaries(values)
+    return [
+        {
+            "method": method,
+            "metric": metric,
+            "seed": seed,
+            "value": value,
+            "mean": stats_of[method, metric][0],
+            "seed_std": stats_of[method, metric][1],
+            "seeds": stats_of[method, metric][2],
+            "tolerance": stats_of[method, metric][3],
+        }
+        for (method, metric), by_seed in sorted(values.items())
+        for seed, value in sorted(by_seed.items())
+    ]
 
 
 def reference_rows(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -145,16 +151,13 @@ def check_against_reference(
         raise ValueError(f"the check takes a run of one seed, not {run_seeds}")
     (seed,) = run_seeds
     lines, failures = [], []
-    for row in rows_from_values(reference_values):
-        key = (row["method"], row["metric"])
-        if row["seed"] != min(reference_values[key]):  # one check per method and metric
-            continue
+    for key, (mean, _, seeds, tol) in sorted(summaries(reference_values).items()):
         if seed not in run.get(key, {}):
             failures.append(f"{key[0]} {key[1]}: missing from the run")
             continue
         new = run[key][seed]
         diverged = any(math.isnan(v) for v in reference_values[key].values())
-        ok, against = _judge(new, row["mean"], row["tolerance"], row["seeds"], diverged)
+        ok, against = _judge(new, mean, tol, seeds, diverged)
         lines.append(
             f"{'ok  ' if ok else 'FAIL'} {key[0]:14s} {key[1]:16s} seed {seed}: "
             f"{new:.4g} vs reference {against}"

@@ -13,7 +13,6 @@ all seeds (``report.validate.rows_from_values``). Nothing is written when a part
 from __future__ import annotations
 
 import argparse
-import csv
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -22,15 +21,11 @@ from typing import Any
 from uqbench import io
 from uqbench.report import validate
 from uqbench.stages import archive
+from uqbench.stages.tables import read_csv
 
 log = logging.getLogger(__name__)
 Pathish = str | Path
 FIELDS = (*validate.FIELDS, "commit")
-
-
-def _read(path: Pathish) -> list[dict[str, str]]:
-    with Path(path).open(newline="") as fh:
-        return list(csv.DictReader(fh))
 
 
 def _rows(values: Mapping, commits: Mapping[int, str]) -> list[dict[str, Any]]:
@@ -50,16 +45,22 @@ def write_accepted(paths: Sequence[Pathish], out: Pathish, repo: Pathish) -> lis
     return rows
 
 
-def check_part(reference: Pathish, seeds: Sequence[int], part: Sequence[int] | None) -> None:
-    """Refuse, before anything runs, a part whose seeds are not reference seeds or are in
-    the reference already."""
+def check_part(held: Sequence[int], seeds: Sequence[int], part: Sequence[int] | None) -> None:
+    """Refuse a part whose seeds are not reference ``seeds`` or are ``held`` by the
+    reference already (checked before anything runs, and again when it joins)."""
     if part is None:
         return
     if not set(part) <= set(seeds):
         raise ValueError(f"the part's seeds {sorted(part)} are not all among {sorted(seeds)}")
-    held = {int(r["seed"]) for r in _read(reference)} if Path(reference).exists() else set()
-    if held & set(part):
-        raise ValueError(f"{reference} already holds seeds {sorted(held & set(part))}")
+    if set(held) & set(part):
+        raise ValueError(f"the reference already holds seeds {sorted(set(held) & set(part))}")
+
+
+def held_seeds(reference: Pathish) -> list[int]:
+    """The seeds a reference CSV holds (none when it does not exist)."""
+    if not Path(reference).exists():
+        return []
+    return sorted({int(r["seed"]) for r in read_csv(reference)})
 
 
 def join(
@@ -72,7 +73,7 @@ def join(
     """Put the accepted rows (``write_accepted``) of the reference ``seeds`` (or of the
     ``part`` of them) in ``reference``: the whole replaces it, a part joins its rows of
     other seeds (module doc); returns the rows written. Raises naming what is wrong."""
-    new = _read(accepted)
+    new = read_csv(accepted)
     want = sorted(part if part is not None else seeds)
     got = sorted({int(r["seed"]) for r in new})
     if got != want:
@@ -80,9 +81,9 @@ def join(
     values = validate.values_of_rows(new)
     commits = {int(r["seed"]): r["commit"] for r in new}
     if part is not None and Path(reference).exists():
-        check_part(reference, seeds, part)
-        old = _read(reference)
+        old = read_csv(reference)
         old_commits = {int(r["seed"]): r.get("commit") or "" for r in old}
+        check_part(list(old_commits), seeds, part)
         if not all(old_commits.values()):
             raise ValueError(
                 f"{reference} does not name the commits of its seeds (an older accept): a "
@@ -130,8 +131,9 @@ if __name__ == "__main__":
     seeds = archive.config_seeds(args.configs)
     part = archive.config_seeds([args.part]) if args.part else None
     try:
-        check_part(args.reference, seeds, part)
-        if not args.check:
+        if args.check:
+            check_part(held_seeds(args.reference), seeds, part)
+        else:
             join(args.accepted, args.reference, seeds, part)
     except ValueError as err:
         parser.exit(1, f"make validate-accept: {err}\n")

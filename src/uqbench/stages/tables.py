@@ -63,12 +63,18 @@ def claims_table(paths: Paths, main_ratio: float, csv_path: str, md_path: str) -
     return rows
 
 
+def read_csv(path: str | os.PathLike[str]) -> list[dict[str, str]]:
+    """The rows of a table written by ``io.write_csv``, as text (here, not in ``io``: a
+    reader of presentation files, so the number-making code stays as archived)."""
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
 def check_validation(paths: Paths, reference: str, report: str) -> list[str]:
     """The science check: the run's test metrics against the reference CSV; the report is
     written only when every method and metric is within its tolerance (else it raises
     ``report.validate.ValidationError`` naming them)."""
-    with open(reference, newline="") as fh:
-        ref = list(csv.DictReader(fh))
+    ref = read_csv(reference)
     lines = validate.check_against_reference(io.read_metrics_files(paths), ref)
     io.atomic_write_text(report, "\n".join(lines) + "\n")
     return lines
