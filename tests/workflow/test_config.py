@@ -203,3 +203,14 @@ def test_one_problem_target_plans_that_problem_only(tmp_path):
         assert re.search(rf"^{job}\s+\d+$", out, re.M), job
     for job in ("claims_table", "cost_table", "ratio_table", "figure_ood_auroc"):
         assert not re.search(rf"^{job}\s+\d+$", out, re.M), job
+
+
+@pytest.mark.parametrize("problem", sorted(PROBLEMS))
+def test_make_validate_runs_one_seed_outside_the_reference_seeds(problem):
+    """The check asks whether a new seed falls within the reference seeds' spread: the seed
+    `make validate` runs must be one, and not among those `make validate-accept` runs."""
+    run = yaml.safe_load((REPO / "validation" / f"{problem}.yaml").read_text())
+    reference = yaml.safe_load((REPO / "validation" / "reference_seeds.yaml").read_text())
+    assert len(run["seeds"]) == 1
+    assert len(reference["seeds"]) >= 5
+    assert not set(run["seeds"]) & set(reference["seeds"])
