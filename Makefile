@@ -96,8 +96,9 @@ ablation: $(STAMP)
 # published into reference/ (tables, PNG figures, provenance with commits, machines and each
 # problem's wall time). Only from committed code (checked first). Each problem of
 # REFERENCE_PROBLEMS runs on its own (`snakemake problem_<p>`, in REFERENCE_DIR) and is
-# timed; a stopped (Ctrl-C, TERM, HUP) or failed and resumed one adds the time of each of
-# its runs (a run killed outright is not counted). A finished problem is archived in
+# timed (stages/wall.py); a stopped (Ctrl-C, TERM, HUP), failed or killed and resumed one
+# adds the time of each of its runs (a run killed outright, to its last 30 s heartbeat).
+# A finished problem is archived in
 # reference/records/<p>.json.gz (its records, commit, wall time, machine; its prediction
 # figures in reference/records/figures/): commit it, and the problems can be run in
 # different sessions or on different machines (`make reference REFERENCE_PROBLEMS=porous`);
@@ -121,6 +122,7 @@ REFERENCE_DONE = $(REFERENCE_RUN) -n problem_$$p --configfile $(REFERENCE_CONFIG
 	$(REFERENCE_PART) 2>&1 | grep -q 'Nothing to be done'
 # status exits 3 (stages.archive.ARCHIVED_EXIT) for a problem whose seeds are archived
 ARCHIVE = $(BIN)/python -m uqbench.stages.archive
+WALL = $(BIN)/python -m uqbench.stages.wall  # WALL_FILE [-- CMD]: time CMD (module doc)
 reference: $(STAMP)
 	@$(BIN)/python -c 'import sys; from uqbench.io import git_commit; c = git_commit(); \
 	sys.exit(None if c and not c.endswith("-dirty") else "make reference: commit the code" \
@@ -132,15 +134,11 @@ reference: $(STAMP)
 		$(ARCHIVE) status $(REFERENCE_OUT) $(REFERENCE_DIR) $$p "$(strip $(REFERENCE_SEEDS))" \
 			$(REFERENCE_CONFIGS); rc=$$?; \
 		[ $$rc = 3 ] && continue; [ $$rc = 0 ] || exit 1; \
+		$(WALL) $(REFERENCE_DIR)/wall/$$p.s || exit 1; \
 		if ! $(REFERENCE_DONE); then \
-			start=$$(date +%s); \
-			trap 'echo $$(( $$(date +%s) - start )) >> $(REFERENCE_DIR)/wall/$$p.s; exit 130' \
-				INT TERM HUP; \
-			$(REFERENCE_RUN) problem_$$p --configfile $(REFERENCE_CONFIGS) $(REFERENCE_PART); \
-			rc=$$?; \
-			trap - INT TERM HUP; \
-			echo $$(( $$(date +%s) - start )) >> $(REFERENCE_DIR)/wall/$$p.s; \
-			[ $$rc = 0 ] || exit $$rc; \
+			$(WALL) $(REFERENCE_DIR)/wall/$$p.s -- \
+				$(REFERENCE_RUN) problem_$$p --configfile $(REFERENCE_CONFIGS) $(REFERENCE_PART) \
+				|| exit $$?; \
 		fi; \
 		$(ARCHIVE) archive $(REFERENCE_DIR) $$p $(REFERENCE_OUT) $(REFERENCE_CONFIGS) || exit 1; \
 	done

@@ -77,7 +77,7 @@ PRESENTATION_PATHS = (
     "src/uqbench/report",
     "src/uqbench/plots",
     *(f"src/uqbench/stages/{s}.py" for s in ("tables", "figures", "cost", "archive", "reference",
-                                                   "accept")),
+                                                   "accept", "wall")),
     *(f"scripts/{s}.py" for s in ("metrics_table", "ratio_table", "claims_table", "cost_table",
                                    "ablation_table", "validate", "accept_validation", "figure")),
     "workflow/rules/tables.smk",
@@ -153,7 +153,7 @@ def machine(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 def wall_runs(run: Pathish, problem: str) -> list[float]:
     """The wall time (seconds) of each run of ``problem`` in the study ``run``, from
-    ``run/wall/{problem}.s`` (one line per run, appended by ``make reference``)."""
+    ``run/wall/{problem}.s`` (one line per run, appended by ``stages.wall.timed``)."""
     path = Path(run) / "wall" / f"{problem}.s"
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no wall time recorded: run it by make reference")
