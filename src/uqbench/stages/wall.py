@@ -79,8 +79,8 @@ def timed(cmd: Sequence[str], wall: Path, beat_s: float = BEAT_S) -> int:
 
     def stop(signum: int, _frame: object) -> None:
         # Ctrl-C reaches the terminal's whole process group, the command with it; a TERM or
-        # HUP may be sent to this process alone (kill PID), so it is passed on, once.
-        if signum != signal.SIGINT and not any(s != signal.SIGINT for s in stopped):
+        # HUP may be sent to this process alone (kill PID), so it is passed on, once per signal.
+        if signum != signal.SIGINT and signum not in stopped:
             proc.send_signal(signum)
         stopped.append(signum)
 
