@@ -75,6 +75,28 @@ def test_correlation_marks_methods_without_spread(problem):
     if ds.attrs["output_kind"] == "field":
         clims = {ax.images[0].get_clim() for ax in visible(fig) if ax.images}
         assert clims == {(-1.0, 1.0)}  # one shared scale
+    if ds.attrs["output_kind"] == "point":  # one dot per test case, for the method with spread
+        (dots,) = [c for ax in visible(fig) for c in ax.collections]
+        assert len(dots.get_offsets()) == ds.sizes["case"]
+
+
+def test_field_correlation_wraps_its_panels_into_rows():
+    ds, src = sources("poisson")
+    src = {**src, **{f"m{i}": src["vi"] for i in range(8)}}  # truth + 10 methods
+    fig = problem_figure(Sources(ds, src), "correlation")
+    rows = {ax.get_subplotspec().rowspan.start for ax in visible(fig)}
+    assert len(visible(fig)) == 11 and len(rows) == 2  # rows of at most 6 panels
+
+
+def test_point_correlation_is_the_per_case_xy_correlation():
+    from uqbench.plots.problem import _xy_correlation
+
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((5000, 3))
+    s = np.stack([x, x * [1.0, -1.0, 0.0] + 0.01 * rng.standard_normal(x.shape)], axis=-1)
+    np.testing.assert_allclose(_xy_correlation(s)[:2], [1, -1], atol=1e-3)
+    s[:, 2, 1] = 0.5  # y does not vary in case 2: no correlation, not 0/0
+    assert np.isnan(_xy_correlation(s)[2])
 
 
 def test_porous_samples_share_the_bar_frame():

@@ -10,7 +10,8 @@ drawn in black or grey in every panel, so a method is always read against it.
   point, the truth's and the method's failure points in the bar.
 * samples: five draws of case 0 (point: all draws as two clouds, truth and method).
 * correlation: the correlation of every point with a reference point (the centre), truth
-  beside method; point, corr(x, y) of the failure point. No spread: an empty panel saying so.
+  beside method, case 0; point, the method's corr(x, y) of the failure point against the
+  truth's, one dot per test case. No spread: an empty panel saying so.
 """
 
 from __future__ import annotations
@@ -150,6 +151,32 @@ def _corr_with(s: np.ndarray, ref: int) -> np.ndarray:
     return (z * z[:, [ref]]).mean(0) / np.where(sd * sd[ref] > 0, sd * sd[ref], np.nan)
 
 
+def _xy_correlation(s: np.ndarray) -> np.ndarray:
+    """corr(x, y) over the samples of each case: s (sample, case, 2) -> (case,); NaN where
+    a coordinate does not vary."""
+    z = s - s.mean(0)
+    sd = z.std(0)
+    den = sd[:, 0] * sd[:, 1]
+    return (z[..., 0] * z[..., 1]).mean(0) / np.where(den > 0, den, np.nan)
+
+
+def _point_correlation(src: Mapping[str, np.ndarray], methods: list[str]) -> plt.Figure:
+    """One panel per method: its corr(x, y) of the failure point against the truth's, a dot
+    per test case, on the diagonal where the dependence between x and y is right."""
+    truth = _xy_correlation(src[TRUTH])
+    fig, axes = panels(len(methods), sharex=True, sharey=True)
+    for ax, name in zip(axes, methods, strict=True):
+        if not has_spread(src[name]):
+            no_spread(ax, name)
+            continue
+        ax.plot([-1, 1], [-1, 1], color="k", lw=0.8, ls="--", label="method = truth")
+        ax.scatter(truth, _xy_correlation(src[name]), s=6, color=color(name), lw=0)
+        ax.set(xlim=(-1, 1), ylim=(-1, 1), title=name, xlabel=f"corr(x, y), {TRUTH}")
+    axes[0].legend(loc="lower right")
+    axes[0].set_ylabel("corr(x, y), method")
+    return fig
+
+
 def correlation(ds: xr.Dataset, src: Mapping[str, np.ndarray]) -> plt.Figure:
     kind, methods = ds.attrs["output_kind"], _methods(src)
     flat = {n: s[:, 0].reshape(s.shape[0], -1) for n, s in src.items()}  # case 0
@@ -157,20 +184,11 @@ def correlation(ds: xr.Dataset, src: Mapping[str, np.ndarray]) -> plt.Figure:
     ref = int(np.ravel_multi_index(tuple(n // 2 for n in shape), shape))
     truth = _corr_with(flat[TRUTH], ref)
     if kind == "point":
-        fig, axes = grid(1, 1)
-        ax = axes[0, 0]
-        names = [TRUTH, *methods]
-        vals = [_corr_with(flat[n], 0)[1] if has_spread(flat[n]) else np.nan for n in names]
-        ax.bar(range(len(names)), np.nan_to_num(vals), color=[color(n) for n in names])
-        for i, v in enumerate(vals):
-            if np.isnan(v):
-                ax.text(i, 0, "no spread", rotation=90, ha="center", va="bottom")
-        ax.set_xticks(range(len(names)), names, rotation=60, ha="right")
-        ax.set(ylim=(-1, 1), title="corr(x, y) of the failure point, case 0")
-        return fig
+        return _point_correlation(src, methods)
     if kind == "field":
-        fig, axes = grid(1, 1 + len(methods))
-        for ax, name in zip(axes[0], [TRUTH, *methods], strict=True):
+        names = [TRUTH, *methods]
+        fig, axes = panels(len(names), max_cols=6)
+        for ax, name in zip(axes, names, strict=True):
             if not has_spread(flat[name]):
                 no_spread(ax, name)
                 continue
@@ -182,7 +200,7 @@ def correlation(ds: xr.Dataset, src: Mapping[str, np.ndarray]) -> plt.Figure:
                 cmap="RdBu_r",
             )
             ax.set(title=name, xticks=[], yticks=[])
-        fig.colorbar(im, ax=axes[0, :], shrink=0.7, label="corr with centre")
+        fig.colorbar(im, ax=axes, shrink=0.7, label="corr with centre")
         return fig
     fig, axes = panels(len(methods), sharex=True, sharey=True)
     x = ds["x"].values

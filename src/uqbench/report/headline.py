@@ -25,7 +25,7 @@ RANKED_BY = "energy_distance"
 #: The figures a reader should look at, per problem: (file stem, what it shows).
 FIGURES = (
     ("bands", "true vs predicted bands"),
-    ("correlation", "correlation with a reference point"),
+    ("correlation", "correlation structure"),
     ("calibration", "calibration"),
 )
 BLOCKS = ("results", "cost")
