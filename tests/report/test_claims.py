@@ -219,5 +219,6 @@ def test_ecsg_must_be_twice_as_fast_per_sample_on_the_same_device():
         return out
 
     assert verdicts(recs(0.9))[ECSG]["verdict"] == "reproduced"
+    assert "(160x)" in verdicts(recs(2.0 / 158))[ECSG]["ours"]  # two digits, no exponent
     assert verdicts(recs(1.5))[ECSG]["verdict"] == "not reproduced"  # faster, not 2x
     assert verdicts(recs(0.9, "cuda"))[ECSG]["verdict"] == "not run"

@@ -215,9 +215,9 @@ def ecsg_fast(recs: Records) -> Verdict:
         fastest_other = min(t["genuq"], t["flow"])
         ok &= t["ecsg"] <= 0.5 * fastest_other
         us = {m: f"{1e6 * v:.3g} µs" for m, v in t.items()}
+        speedup = float(f"{fastest_other / t['ecsg']:.2g}")  # 2 digits: 160x, not 1.6e+02x
         parts.append(
-            f"{p} ecsg {us['ecsg']} vs genuq {us['genuq']}, flow {us['flow']} "
-            f"({fastest_other / t['ecsg']:.2g}x)"
+            f"{p} ecsg {us['ecsg']} vs genuq {us['genuq']}, flow {us['flow']} ({speedup:g}x)"
         )
     return Verdict("predict time per sample: " + "; ".join(parts), _verdict(ok))
 
