@@ -179,12 +179,12 @@ def _point_correlation(src: Mapping[str, np.ndarray], methods: list[str]) -> plt
 
 def correlation(ds: xr.Dataset, src: Mapping[str, np.ndarray]) -> plt.Figure:
     kind, methods = ds.attrs["output_kind"], _methods(src)
+    if kind == "point":  # every case, not case 0 against a reference point
+        return _point_correlation(src, methods)
     flat = {n: s[:, 0].reshape(s.shape[0], -1) for n, s in src.items()}  # case 0
     shape = src[TRUTH].shape[2:]
     ref = int(np.ravel_multi_index(tuple(n // 2 for n in shape), shape))
     truth = _corr_with(flat[TRUTH], ref)
-    if kind == "point":
-        return _point_correlation(src, methods)
     if kind == "field":
         names = [TRUTH, *methods]
         fig, axes = panels(len(names), max_cols=6)
