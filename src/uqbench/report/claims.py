@@ -262,7 +262,7 @@ CLAIMS: tuple[tuple[str, str, str, str, Callable[[Records], Verdict]], ...] = (
         "000 GenUQ",
         "GenUQ converges for r ≤ 1.6 % and does not converge at large ratios",
         "every genuq run with r ≤ 0.016 ok; every one with r ≥ 0.064 DnC (diverged or no gain)",
-        "Table 1: DnC above 6.4 %",
+        "Table 1: DnC when the stochastic parameters exceed ~6.4 %",
         ratio_convergence,
     ),
     (
