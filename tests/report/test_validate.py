@@ -1,6 +1,7 @@
-"""make validate's check: a new seed against the prediction interval of the reference seeds
-(Bonferroni over the checks, floors, no cap), failures name method and metric, a diverged
-seed must diverge again, and an older reference CSV is judged by the current rule."""
+"""make validate's check: a new seed (or the mean of several) against the prediction interval
+of the reference seeds (Bonferroni over the checks, floors, no cap), failures name method
+and metric, a diverged seed must diverge again, and an older reference CSV is judged by the
+current rule."""
 
 import math
 
@@ -129,8 +130,8 @@ def test_what_the_reference_cannot_judge_fails_and_a_seed_of_its_own_is_noted():
         check_against_reference(healthy, one_seed)
     with pytest.raises(ValidationError, match="flow energy_distance: not in the reference"):
         check_against_reference([*healthy, rec("flow", 0, 0.02)], reference_rows(study()))
-    with pytest.raises(ValueError, match=r"one seed, not \[0, 1\]"):
-        check_against_reference([*healthy, rec("vi", 1, 0.0254)], reference_rows(study()))
+    with pytest.raises(ValidationError, match=r"oracle energy_distance: missing from the run "):
+        check_against_reference([*healthy, rec("vi", 7, 0.0254)], reference_rows(study()))
     own = check_against_reference(
         [rec("oracle", 1, 0.0), rec("genuq", 1, 0.0031, 0.95), rec("vi", 1, 0.0254)],
         reference_rows(study()),
@@ -146,3 +147,36 @@ def test_a_run_must_diverge_where_every_reference_seed_did():
     run[1] = rec("genuq", 0, 0.003, 0.95)
     with pytest.raises(ValidationError, match="every reference seed diverged"):
         check_against_reference(run, ref)
+
+
+def test_the_mean_of_several_new_seeds_narrows_the_tolerance_and_catches_what_one_cannot():
+    """Three new seeds: their mean is held against mean ± q·sd·√(1/3 + 1/n). A genuq whose
+    every seed sits where one seed passes (0.0034, inside one seed's tolerance) fails as a
+    three-seed mean, and a healthy three-seed run passes."""
+    ref = reference_rows(study())
+    values = np.array([0.0030, 0.0032, 0.0031, 0.0029, 0.0033, 0.0030])
+    q = stats.t.ppf(1 - FAMILY_ALPHA / 9 / 2, df=5)
+    one = tolerance("energy_distance", values.mean(), values.std(ddof=1), 6, 9)
+    three = tolerance("energy_distance", values.mean(), values.std(ddof=1), 6, 9, runs=3)
+    assert three == pytest.approx(q * values.std(ddof=1) * math.sqrt(1 / 3 + 1 / 6))
+    assert three / one == pytest.approx(math.sqrt((1 / 3 + 1 / 6) / (1 + 1 / 6)))
+
+    def run(genuq_eds):
+        return [
+            r
+            for s, ed in zip((10, 11, 12), genuq_eds, strict=True)
+            for r in (rec("oracle", s, 0.0), rec("genuq", s, ed, 0.95), rec("vi", s, 0.0254))
+        ]
+
+    shifted = values.mean() + 0.8 * one  # inside one seed's tolerance, outside three seeds'
+    single = [rec("oracle", 10, 0.0), rec("genuq", 10, shifted, 0.95), rec("vi", 10, 0.0254)]
+    check_against_reference(single, ref)
+    with pytest.raises(
+        ValidationError, match=r"genuq energy_distance \(mean of seeds 10,11,12\): 0\.00"
+    ):
+        check_against_reference(run((shifted,) * 3), ref)
+    lines = check_against_reference(run((0.0031, 0.0030, 0.0032)), ref)
+    assert all(line.startswith("ok") and "mean of seeds 10,11,12: " in line for line in lines)
+    nan_seed = run((0.0031, math.nan, 0.0032))  # one diverged seed: the mean diverged
+    with pytest.raises(ValidationError, match=r"genuq energy_distance \(mean of seeds .*nan"):
+        check_against_reference(nan_seed, ref)

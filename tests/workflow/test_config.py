@@ -39,6 +39,7 @@ def test_tiny_config_is_valid():
         "reference_seeds.yaml",
         "poisson_ablation.yaml",
         "degraded_genuq.yaml",
+        "three_seeds.yaml",
     ],
 )
 def test_the_validation_and_ablation_configs_parse(name, tmp_path):
@@ -214,3 +215,6 @@ def test_make_validate_runs_one_seed_outside_the_reference_seeds(problem):
     assert len(run["seeds"]) == 1
     assert len(reference["seeds"]) >= 5
     assert not set(run["seeds"]) & set(reference["seeds"])
+    more = yaml.safe_load((REPO / "validation" / "three_seeds.yaml").read_text())["seeds"]
+    assert len(more) == 3 and set(run["seeds"]) < set(more)  # the default seed's run is kept
+    assert not set(more) & set(reference["seeds"])

@@ -202,3 +202,20 @@ def test_validate_accept_takes_each_method_at_the_main_ratio_of_every_seed(tmp_p
         for s in CONFIG["seeds"]
     }
     assert sorted(inputs) == sorted(expected)
+
+
+def test_validate_checks_each_method_at_the_main_ratio_of_every_configured_seed(tmp_path):
+    """The rule validate (make validate) reads the test records of every configured method
+    at the main ratio and of every seed the run configures (their mean is checked; one seed
+    by default), not the other ratios of the ratio study (a dry run)."""
+    seeds = tmp_path / "seeds.yaml"
+    seeds.write_text("seeds: [0, 3]\n")
+    proc = run_snakemake(tmp_path, "-n", "results/validation/elu.txt", configfiles=(seeds,))
+    out = (proc.stdout + proc.stderr).split("rule validate:")[1]
+    inputs = out.split("input: ")[1].split("\n")[0].split(", ")
+    expected = {
+        f"results/metrics/elu/{m}/r{r}/s{s}/test.json"
+        for m, r, _ in method_runs("elu")
+        for s in (0, 3)
+    }
+    assert sorted(i for i in inputs if "metrics" in i) == sorted(expected)

@@ -6,15 +6,17 @@ defaults do not use (so a design tuned on the default test split does not pass b
 construction). Per method and checked metric it holds the value of every seed, their mean and
 standard deviation, and the tolerance.
 
-A new run (one seed, not among the reference's) passes a check when its value lies within
-the prediction interval of the reference seeds for a new draw, mean ± q·sd·√(1 + 1/n) over
-the n seeds that did not diverge, q the Student-t quantile with n − 1 degrees of freedom at
-1 − α/2, and α = ``FAMILY_ALPHA`` divided by the number of checks (Bonferroni): unchanged
-code on any machine, whose training differs from the reference's like a new seed, fails some
-check with probability at most about ``FAMILY_ALPHA``. The tolerance is at least a floor
+A new run (k seeds, not among the reference's; one by default) passes a check when the mean
+of its k values lies within the prediction interval of the reference seeds for the mean of k
+new draws, mean ± q·sd·√(1/k + 1/n) over the n seeds that did not diverge, q the Student-t
+quantile with n − 1 degrees of freedom at 1 − α/2, and α = ``FAMILY_ALPHA`` divided by the
+number of checks (Bonferroni): unchanged code on any machine, whose training differs from
+the reference's like a new seed, fails some check with probability at most about
+``FAMILY_ALPHA``. The tolerance is at least a floor
 (the rounding a change of machine brings to methods whose seeds agree), and has no cap: one
 seed cannot tell a regression smaller than the method's own seed-to-seed spread from noise,
-and the report prints each tolerance so the reader sees what the check can detect. A run
+and the report prints each tolerance so the reader sees what the check can detect; more run
+seeds narrow it (about √(1/k) where n is large), for a method whose seeds spread widely. A run
 diverges (NaN) only where some reference seed diverged, and must where every one did; fewer
 than two finite seeds cannot judge, and fail. The level assumes roughly normal seed values
 and a run seed outside the reference (the report notes one inside).
@@ -65,17 +67,19 @@ def values_of_records(
     return out
 
 
-def tolerance(metric: str, value: float, seed_std: float, seeds: int, checks: int) -> float:
-    """Half-width of the prediction interval for one new seed of ``metric``, from ``seeds``
-    finite seeds with mean ``value`` and std ``seed_std``, at the Bonferroni level of
-    ``checks`` checks, and at least the floor (module doc). NaN with fewer than two finite
-    seeds: one seed says nothing of the spread of another."""
+def tolerance(
+    metric: str, value: float, seed_std: float, seeds: int, checks: int, runs: int = 1
+) -> float:
+    """Half-width of the prediction interval for the mean of ``runs`` new seeds of
+    ``metric``, from ``seeds`` finite seeds with mean ``value`` and std ``seed_std``, at the
+    Bonferroni level of ``checks`` checks, and at least the floor (module doc). NaN with
+    fewer than two finite seeds: one seed says nothing of the spread of another."""
     if seeds < 2 or not math.isfinite(seed_std):
         return math.nan
     rel, absolute = FLOORS[metric]
     floor = max(rel * abs(value), absolute)
     q = float(stats.t.ppf(1.0 - FAMILY_ALPHA / max(checks, 1) / 2.0, seeds - 1))
-    return max(q * seed_std * math.sqrt(1.0 + 1.0 / seeds), floor)
+    return max(q * seed_std * math.sqrt(1.0 / runs + 1.0 / seeds), floor)
 
 
 def summaries(values: Values) -> dict[tuple[str, str], tuple[float, float, int, float]]:
@@ -139,39 +143,48 @@ def _judge(new: float, mean: float, tol: float, seeds: int, diverged: bool) -> t
 def check_against_reference(
     records: Sequence[Mapping[str, Any]], reference: Sequence[Mapping[str, Any]]
 ) -> list[str]:
-    """Compare a run's test metrics (one seed) with the reference rows (``reference_rows``,
-    as read back from its CSV: values may be text); return the report lines, or raise
-    ``ValidationError`` naming every method and metric outside its tolerance, missing from
-    the run, or not in the reference. The mean and tolerance are recomputed from the rows'
-    values, so a reference CSV written by an older rule is judged by this one."""
+    """Compare a run's test metrics (one seed or more: their mean per method and metric)
+    with the reference rows (``reference_rows``, as read back from its CSV: values may be
+    text); return the report lines, or raise ``ValidationError`` naming every method and
+    metric outside its tolerance, missing from the run, or not in the reference. The mean
+    and tolerance are recomputed from the rows' values, so a reference CSV written by an
+    older rule is judged by this one. A run seed that diverged makes its mean NaN."""
     reference_values = values_of_rows(reference)
     run = values_of_records(records)
     run_seeds = sorted({seed for by_seed in run.values() for seed in by_seed})
-    if len(run_seeds) != 1:  # the Bonferroni level counts one value per check
-        raise ValueError(f"the check takes a run of one seed, not {run_seeds}")
-    (seed,) = run_seeds
+    if not run_seeds:
+        raise ValueError("the run has no test metrics records")
+    label = (
+        f"seed {run_seeds[0]}"
+        if len(run_seeds) == 1
+        else f"mean of seeds {','.join(map(str, run_seeds))}"
+    )
     lines, failures = [], []
-    for key, (mean, _, seeds, tol) in sorted(summaries(reference_values).items()):
-        if seed not in run.get(key, {}):
-            failures.append(f"{key[0]} {key[1]}: missing from the run")
+    for key, (mean, std, seeds, _) in sorted(summaries(reference_values).items()):
+        missing = [s for s in run_seeds if s not in run.get(key, {})]
+        if missing:
+            failures.append(f"{key[0]} {key[1]}: missing from the run (seeds {missing})")
             continue
-        new = run[key][seed]
+        new = float(np.mean([run[key][s] for s in run_seeds]))
+        tol = tolerance(key[1], mean, std, seeds, len(reference_values), runs=len(run_seeds))
         diverged = any(math.isnan(v) for v in reference_values[key].values())
         ok, against = _judge(new, mean, tol, seeds, diverged)
         lines.append(
-            f"{'ok  ' if ok else 'FAIL'} {key[0]:14s} {key[1]:16s} seed {seed}: "
+            f"{'ok  ' if ok else 'FAIL'} {key[0]:14s} {key[1]:16s} {label}: "
             f"{new:.4g} vs reference {against}"
         )
         if not ok:
-            failures.append(f"{key[0]} {key[1]} (seed {seed}): {new:.4g} outside {against}")
+            failures.append(f"{key[0]} {key[1]} ({label}): {new:.4g} outside {against}")
     failures += [
         f"{m} {k}: not in the reference (accept anew)"
         for m, k in sorted(set(run) - set(reference_values))
     ]
-    if any(seed in by_seed for by_seed in reference_values.values()):
+    own = sorted({s for by_seed in reference_values.values() for s in by_seed} & set(run_seeds))
+    if own:
         lines.append(
-            f"note: seed {seed} is one of the reference's seeds, so the run is not a new draw "
-            "and the check is lenient; accept the seeds of validation/reference_seeds.yaml"
+            f"note: seed {','.join(map(str, own))} is one of the reference's seeds, so the run "
+            "is not a new draw and the check is lenient; accept the seeds of "
+            "validation/reference_seeds.yaml"
         )
     fewest = min(
         (sum(math.isfinite(v) for v in by_seed.values()) for by_seed in reference_values.values()),
