@@ -47,7 +47,8 @@ study: $(STAMP)
 # (PROBLEM=elu|poisson|porous) with one seed at the main ratio on the validation data seed,
 # and the claims table, then every method's energy distance, spread ratio and coverage
 # against validation/$(PROBLEM)_reference.csv (the prediction interval of its seeds for a
-# new one: report/validate.py). Run it after touching a
+# new one, or for the mean of several with EXTRA=validation/three_seeds.yaml:
+# report/validate.py). Run it after touching a
 # method, a metric or the data; it fails naming the method and metric that moved.
 PROBLEM ?= elu
 EXTRA ?=  # more config files layered on top (e.g. a deliberately degraded method)

@@ -4,7 +4,7 @@ The reference (``validation/{problem}_reference.csv``) comes from an accepted ru
 validation study with several seeds (``validation/reference_seeds.yaml``), on a data seed the
 defaults do not use (so a design tuned on the default test split does not pass by
 construction). Per method and checked metric it holds the value of every seed, their mean and
-standard deviation, and the tolerance.
+standard deviation, and the tolerance for one new seed (a check of k seeds recomputes it).
 
 A new run (k seeds, not among the reference's; one by default) passes a check when the mean
 of its k values lies within the prediction interval of the reference seeds for the mean of k
@@ -17,9 +17,10 @@ the reference's like a new seed, fails some check with probability at most about
 seed cannot tell a regression smaller than the method's own seed-to-seed spread from noise,
 and the report prints each tolerance so the reader sees what the check can detect; more run
 seeds narrow it (about √(1/k) where n is large), for a method whose seeds spread widely. A run
-diverges (NaN) only where some reference seed diverged, and must where every one did; fewer
-than two finite seeds cannot judge, and fail. The level assumes roughly normal seed values
-and a run seed outside the reference (the report notes one inside).
+diverges (NaN) only where some reference seed diverged (the mean of its other seeds is then
+checked), and must where every one did; fewer than two finite reference seeds cannot judge,
+and fail. The level assumes roughly normal seed values and run seeds outside the reference
+(the report notes one inside).
 """
 
 from __future__ import annotations
@@ -127,17 +128,31 @@ def values_of_rows(reference: Sequence[Mapping[str, Any]]) -> dict[tuple[str, st
     return out
 
 
-def _judge(new: float, mean: float, tol: float, seeds: int, diverged: bool) -> tuple[bool, str]:
-    """Whether one value passes its check, and the reference it was held against."""
-    if seeds == 0:  # every reference seed diverged: the run must too
-        return math.isnan(new), "every reference seed diverged"
+def _judge(
+    new: Sequence[float], key: tuple[str, str], reference: Mapping[int, float], checks: int
+) -> tuple[float, bool, str]:
+    """The run's value for one check (the mean of its seeds that did not diverge; NaN when
+    none did), whether it passes, and the reference it was held against. A run seed may
+    diverge only where some reference seed did, and every one must where every one did."""
+    mean, std, seeds, _ = summaries({key: reference})[key]
+    finite = [v for v in new if math.isfinite(v)]
+    value = float(np.mean(finite)) if finite else math.nan
+    if seeds == 0:
+        return value, not finite, "every reference seed diverged"
+    tol = tolerance(key[1], mean, std, seeds, checks, runs=max(len(finite), 1))
     span = f"{mean:.4g} ± {tol:.3g} ({seeds} seeds)"
     if seeds < 2:
-        return False, f"{span}: one seed cannot judge (accept more)"
-    if math.isnan(new):
-        return diverged, span
+        return value, False, f"{span}: one seed cannot judge (accept more)"
+    if len(finite) < len(new):
+        diverged = f"{len(new) - len(finite)} of {len(new)} run seeds diverged"
+        if seeds == len(reference):  # no reference seed diverged: neither may the run's
+            return math.nan, False, f"{span}; {diverged}, no reference seed did"
+        if not finite:
+            return value, True, f"{span}; {diverged}, as a reference seed did"
+        span += f"; {diverged}, as a reference seed did"
     # how far the run lies in units of its tolerance: 1 is the edge of the interval
-    return abs(new - mean) <= tol, f"{span}, at {abs(new - mean) / tol:.2f} of the tolerance"
+    far = abs(value - mean) / tol
+    return value, far <= 1.0, f"{span}, at {far:.2f} of the tolerance"
 
 
 def check_against_reference(
@@ -160,15 +175,14 @@ def check_against_reference(
         else f"mean of seeds {','.join(map(str, run_seeds))}"
     )
     lines, failures = [], []
-    for key, (mean, std, seeds, _) in sorted(summaries(reference_values).items()):
+    for key in sorted(reference_values):
         missing = [s for s in run_seeds if s not in run.get(key, {})]
         if missing:
             failures.append(f"{key[0]} {key[1]}: missing from the run (seeds {missing})")
             continue
-        new = float(np.mean([run[key][s] for s in run_seeds]))
-        tol = tolerance(key[1], mean, std, seeds, len(reference_values), runs=len(run_seeds))
-        diverged = any(math.isnan(v) for v in reference_values[key].values())
-        ok, against = _judge(new, mean, tol, seeds, diverged)
+        new, ok, against = _judge(
+            [run[key][s] for s in run_seeds], key, reference_values[key], len(reference_values)
+        )
         lines.append(
             f"{'ok  ' if ok else 'FAIL'} {key[0]:14s} {key[1]:16s} {label}: "
             f"{new:.4g} vs reference {against}"
@@ -181,10 +195,10 @@ def check_against_reference(
     ]
     own = sorted({s for by_seed in reference_values.values() for s in by_seed} & set(run_seeds))
     if own:
+        which = f"seed {own[0]} is one of" if len(own) == 1 else f"seeds {own} are among"
         lines.append(
-            f"note: seed {','.join(map(str, own))} is one of the reference's seeds, so the run "
-            "is not a new draw and the check is lenient; accept the seeds of "
-            "validation/reference_seeds.yaml"
+            f"note: {which} the reference's seeds, so the run is not a new draw and the "
+            "check is lenient; accept the seeds of validation/reference_seeds.yaml"
         )
     fewest = min(
         (sum(math.isfinite(v) for v in by_seed.values()) for by_seed in reference_values.values()),
