@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 import yaml
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
+from snakemake.utils import update_config, validate
 
 from tests.workflow.conftest import REPO, TINY, run_snakemake
+from uqbench import catalogue
 from uqbench.problems import PROBLEMS
 
 SCHEMA = str(REPO / "workflow" / "schemas" / "config.schema.yaml")
@@ -218,3 +219,17 @@ def test_make_validate_runs_one_seed_outside_the_reference_seeds(problem):
     more = yaml.safe_load((REPO / "validation" / "three_seeds.yaml").read_text())["seeds"]
     assert len(more) == 3 and set(run["seeds"]) < set(more)  # the default seed's run is kept
     assert not set(more) & set(reference["seeds"])
+
+
+@pytest.mark.parametrize("problem", sorted(PROBLEMS))
+def test_the_degraded_genuq_trains_one_epoch_on_every_problem(problem):
+    """EXTRA=validation/degraded_genuq.yaml must break genuq wherever it is layered: a
+    problem's training budget (config `budgets`) overrides `hyper`, so a degraded config
+    that set `hyper` alone left porous's genuq at its full budget (the healthy run)."""
+    cfg = yaml.safe_load((REPO / "config.yaml").read_text())
+    update_config(cfg, yaml.safe_load((REPO / "validation" / "degraded_genuq.yaml").read_text()))
+    cfg = _validated(cfg)
+    hyper = catalogue.variant_hyper(
+        "genuq", cfg["hyper"], {}, cfg["problem_hyper"], problem, cfg["budgets"]
+    )
+    assert hyper["epochs"] == 1
