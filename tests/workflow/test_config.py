@@ -40,6 +40,7 @@ def test_tiny_config_is_valid():
         "reference_seeds.yaml",
         "poisson_ablation.yaml",
         "degraded_genuq.yaml",
+        "untrained_genuq.yaml",
         "three_seeds.yaml",
     ],
 )
@@ -222,14 +223,19 @@ def test_make_validate_runs_one_seed_outside_the_reference_seeds(problem):
 
 
 @pytest.mark.parametrize("problem", sorted(PROBLEMS))
-def test_the_degraded_genuq_trains_one_epoch_on_every_problem(problem):
-    """EXTRA=validation/degraded_genuq.yaml must break genuq wherever it is layered: a
-    problem's training budget (config `budgets`) overrides `hyper`, so a degraded config
-    that set `hyper` alone left porous's genuq at its full budget (the healthy run)."""
+@pytest.mark.parametrize(
+    ("name", "lr"), [("degraded_genuq.yaml", 1e-3), ("untrained_genuq.yaml", 1e-8)]
+)
+def test_the_degraded_genuq_trains_one_epoch_on_every_problem(problem, name, lr):
+    """EXTRA=validation/degraded_genuq.yaml (and untrained_genuq.yaml, which also stops its
+    one epoch from learning) must break genuq wherever it is layered: a problem's training
+    budget (config `budgets`) overrides `hyper`, so a degraded config that set `hyper` alone
+    left porous's genuq at its full budget (the healthy run)."""
     cfg = yaml.safe_load((REPO / "config.yaml").read_text())
-    update_config(cfg, yaml.safe_load((REPO / "validation" / "degraded_genuq.yaml").read_text()))
+    update_config(cfg, yaml.safe_load((REPO / "validation" / name).read_text()))
     cfg = _validated(cfg)
     hyper = catalogue.variant_hyper(
         "genuq", cfg["hyper"], {}, cfg["problem_hyper"], problem, cfg["budgets"]
     )
     assert hyper["epochs"] == 1
+    assert hyper["lr"] == lr
